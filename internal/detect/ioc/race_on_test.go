@@ -1,0 +1,5 @@
+//go:build race
+
+package ioc
+
+func init() { benchN = 20_000 }

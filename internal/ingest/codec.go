@@ -1,0 +1,261 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vedetta-sec/vedetta/internal/bus"
+	"github.com/vedetta-sec/vedetta/internal/event"
+)
+
+// ErrBadEvent reports a bus message that is not an encoded event.
+var ErrBadEvent = errors.New("ingest: bad event encoding")
+
+// MarshalEvent encodes an event for the bus: the JSON of event.Event
+// (keys id, tenant_id, source_id, @timestamp, received, category, fields,
+// raw). Floats always carry a fraction or an exponent ("1.0"), so that
+// UnmarshalEvent restores int64 and float64 field values exactly.
+func MarshalEvent(ev *event.Event) []byte { return AppendEvent(nil, ev) }
+
+// AppendEvent appends MarshalEvent(ev) to b.
+func AppendEvent(b []byte, ev *event.Event) []byte {
+	b = append(b, `{"id":`...)
+	b = event.AppendJSONString(b, ev.ID)
+	b = append(b, `,"tenant_id":`...)
+	b = event.AppendJSONString(b, ev.TenantID)
+	b = append(b, `,"source_id":`...)
+	b = event.AppendJSONString(b, ev.SourceID)
+	b = append(b, `,"@timestamp":"`...)
+	b = ev.Observed.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","received":"`...)
+	b = ev.Received.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","category":`...)
+	b = event.AppendJSONString(b, ev.Category)
+	b = append(b, `,"fields":{`...)
+	first := true
+	for k, v := range ev.Fields {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = event.AppendJSONString(b, k)
+		b = append(b, ':')
+		b = appendValue(b, v)
+	}
+	b = append(b, '}')
+	if ev.Raw != "" {
+		b = append(b, `,"raw":`...)
+		b = event.AppendJSONString(b, ev.Raw)
+	}
+	return append(b, '}')
+}
+
+func appendValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		return event.AppendJSONString(b, x)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return append(b, "null"...)
+		}
+		n := len(b)
+		b = strconv.AppendFloat(b, x, 'g', -1, 64)
+		if bytes.IndexAny(b[n:], ".eE") < 0 {
+			b = append(b, ".0"...)
+		}
+		return b
+	case bool:
+		return strconv.AppendBool(b, x)
+	case []string:
+		b = append(b, '[')
+		for i, s := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = event.AppendJSONString(b, s)
+		}
+		return append(b, ']')
+	}
+	// Outside the closed set: keep the text rather than lose the field.
+	return event.AppendJSONString(b, fmt.Sprint(v))
+}
+
+// wireEvent mirrors event.Event with raw fields for decoding.
+type wireEvent struct {
+	ID       string                     `json:"id"`
+	TenantID string                     `json:"tenant_id"`
+	SourceID string                     `json:"source_id"`
+	Observed time.Time                  `json:"@timestamp"`
+	Received time.Time                  `json:"received"`
+	Category string                     `json:"category"`
+	Fields   map[string]json.RawMessage `json:"fields"`
+	Raw      string                     `json:"raw"`
+}
+
+// UnmarshalEvent decodes what MarshalEvent encoded, restoring field values
+// to event.Event's closed set: string, int64 (numbers without fraction or
+// exponent), float64, bool and []string. null values are dropped.
+func UnmarshalEvent(data []byte, ev *event.Event) error {
+	var w wireEvent
+	if err := json.Unmarshal(data, &w); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadEvent, err)
+	}
+	if w.ID == "" || w.TenantID == "" || w.SourceID == "" {
+		return fmt.Errorf("%w: missing id, tenant_id or source_id", ErrBadEvent)
+	}
+	*ev = event.Event{ID: w.ID, TenantID: w.TenantID, SourceID: w.SourceID, Observed: w.Observed,
+		Received: w.Received, Category: w.Category, Raw: w.Raw, Fields: make(map[string]any, len(w.Fields))}
+	for k, raw := range w.Fields {
+		v, err := decodeValue(raw)
+		if err != nil {
+			return fmt.Errorf("%w: field %q: %w", ErrBadEvent, k, err)
+		}
+		if v != nil {
+			ev.Fields[k] = v
+		}
+	}
+	return nil
+}
+
+func decodeValue(raw json.RawMessage) (any, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil, errors.New("empty value")
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case 't', 'f':
+		var v bool
+		err := json.Unmarshal(raw, &v)
+		return v, err
+	case 'n':
+		return nil, nil
+	case '[':
+		var l []string
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, fmt.Errorf("list of strings: %w", err)
+		}
+		return l, nil
+	default:
+		s := string(raw)
+		if !strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return n, nil
+			}
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, fmt.Errorf("number: %w", err)
+		}
+		return f, nil
+	}
+}
+
+// A bus message on bus.StreamEvents holds one or more events, one
+// MarshalEvent encoding a line, separated by '\n' (NDJSON; the encoding
+// never contains a raw newline). A message of one event is exactly
+// MarshalEvent's output, so messages written before packing still decode.
+
+// PackLimits bounds the events packed into one bus message.
+type PackLimits struct {
+	MaxEvents int // most events per message (default 64)
+	MaxBytes  int // a message is closed once it reaches this size (default 256 KiB)
+}
+
+func (l PackLimits) withDefaults() PackLimits {
+	if l.MaxEvents <= 0 {
+		l.MaxEvents = 64
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = 256 << 10
+	}
+	return l
+}
+
+// AppendMessages encodes evs, in order, into messages on subject of at
+// most lim.MaxEvents events and lim.MaxBytes bytes (an event bigger than
+// that alone gets a message of its own, which the bus may refuse as too
+// large as before packing). The encodings are appended to buf, which is
+// returned (grown) for reuse; the messages' Data alias it. The message id
+// is deterministic in the packed event ids (MessageID), so submitting the
+// same events again with the same limits deduplicates at the bus.
+func AppendMessages(msgs []bus.Msg, buf []byte, subject string, evs []event.Event, lim PackLimits) ([]bus.Msg, []byte) {
+	lim = lim.withDefaults()
+	for start := 0; start < len(evs); {
+		off := len(buf)
+		end := start
+		for end < len(evs) && end-start < lim.MaxEvents {
+			mark := len(buf)
+			if end > start {
+				buf = append(buf, '\n')
+			}
+			buf = AppendEvent(buf, &evs[end])
+			if end > start && len(buf)-off > lim.MaxBytes {
+				buf = buf[:mark] // the event opens the next message
+				break
+			}
+			end++
+		}
+		msgs = append(msgs, bus.Msg{Subject: subject, ID: MessageID(evs[start:end]), Data: buf[off:len(buf):len(buf)]})
+		start = end
+	}
+	return msgs, buf
+}
+
+// MessageID is the bus message id of a message packing evs: the event's
+// id for one event (as before packing), else the first id, the count and
+// a hash of all ids, so that only the same events in the same order share
+// an id.
+func MessageID(evs []event.Event) string {
+	if len(evs) == 1 {
+		return evs[0].ID
+	}
+	h := fnv.New64a()
+	for i := range evs {
+		h.Write([]byte(evs[i].ID))
+		h.Write([]byte{0})
+	}
+	return evs[0].ID + "+" + strconv.Itoa(len(evs)) + "-" + strconv.FormatUint(h.Sum64(), 16)
+}
+
+// DecodeMessage appends to dst the events of one bus message (one or more
+// MarshalEvent lines; blank lines are skipped). All or nothing: if a line
+// does not decode, or there is no event, it returns dst unchanged and an
+// error wrapping ErrBadEvent naming the line.
+func DecodeMessage(dst []event.Event, data []byte) ([]event.Event, error) {
+	n := len(dst)
+	for line := 1; len(data) > 0; line++ {
+		var l []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i], data[i+1:]
+		} else {
+			l, data = data, nil
+		}
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		dst = append(dst, event.Event{})
+		if err := UnmarshalEvent(l, &dst[len(dst)-1]); err != nil {
+			clear(dst[n:])
+			return dst[:n], fmt.Errorf("line %d: %w", line, err)
+		}
+	}
+	if len(dst) == n {
+		return dst, fmt.Errorf("%w: no event", ErrBadEvent)
+	}
+	return dst, nil
+}

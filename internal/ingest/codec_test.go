@@ -1,0 +1,110 @@
+package ingest
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vedetta-sec/vedetta/internal/event"
+)
+
+func TestEventRoundTrip(t *testing.T) {
+	obs := time.Date(2026, 11, 24, 8, 15, 2, 123456789, time.UTC)
+	tests := []struct {
+		name string
+		ev   event.Event
+	}{
+		{"closed types", event.Event{ID: "0193-a", TenantID: "t", SourceID: "s", Observed: obs, Received: obs.Add(time.Second),
+			Category: event.CategorySecurity, Raw: "<13>raw \"line\"\n",
+			Fields: map[string]any{"message": "héllo \x01 \"q\" \\ \u2028", "source.port": int64(22), "event.severity": 3.5,
+				"whole.float": 2.0, "negative": int64(-7), "big": int64(1) << 60, "ok": true, "no": false,
+				"event.category": []string{"authentication", "session"}, "empty.list": []string{}}}},
+		{"no fields, no raw", event.Event{ID: "x", TenantID: "t.1", SourceID: "s>*", Observed: obs, Received: obs, Fields: map[string]any{}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := MarshalEvent(&tt.ev)
+			if !json.Valid(data) {
+				t.Fatalf("not JSON: %s", data)
+			}
+			var got event.Event
+			if err := UnmarshalEvent(data, &got); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.ev, got); diff != "" {
+				t.Fatalf("round trip (-want +got):\n%s", diff)
+			}
+			// The wire form is the JSON of event.Event.
+			var std event.Event
+			if err := json.Unmarshal(data, &std); err != nil || std.ID != tt.ev.ID || !std.Observed.Equal(tt.ev.Observed) {
+				t.Fatalf("encoding/json reads %+v, %v", std, err)
+			}
+		})
+	}
+}
+
+func TestMarshalInvalidUTF8AndNaN(t *testing.T) {
+	ev := event.Event{ID: "i", TenantID: "t", SourceID: "s", Fields: map[string]any{"m": "a\xffb", "f": nan()}}
+	data := MarshalEvent(&ev)
+	var got event.Event
+	if err := UnmarshalEvent(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Fields["m"] != "a\ufffdb" {
+		t.Fatalf("m = %q", got.Fields["m"])
+	}
+	if _, ok := got.Fields["f"]; ok {
+		t.Fatalf("NaN kept: %v", got.Fields["f"])
+	}
+}
+
+func nan() float64 { var z float64; return z / z }
+
+func TestUnmarshalEventMalformed(t *testing.T) {
+	tests := []struct{ name, in string }{
+		{"not json", `{"id":`},
+		{"no id", `{"tenant_id":"t","source_id":"s","fields":{}}`},
+		{"no tenant", `{"id":"i","source_id":"s","fields":{}}`},
+		{"object field", `{"id":"i","tenant_id":"t","source_id":"s","fields":{"a":{"b":1}}}`},
+		{"list of numbers", `{"id":"i","tenant_id":"t","source_id":"s","fields":{"a":[1,2]}}`},
+		{"bad time", `{"id":"i","tenant_id":"t","source_id":"s","@timestamp":"yesterday"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev event.Event
+			if err := UnmarshalEvent([]byte(tt.in), &ev); !errors.Is(err, ErrBadEvent) {
+				t.Fatalf("err = %v, want ErrBadEvent", err)
+			}
+		})
+	}
+}
+
+func FuzzEventRoundTrip(f *testing.F) {
+	f.Add("message", "hello", int64(3), 1.5, "tcp")
+	f.Add("a.b", "\x00\xff\u2028\"\\", int64(-1), 0.0, "")
+	f.Add("", "", int64(0), 1e300, "x")
+	f.Fuzz(func(t *testing.T, key, s string, n int64, fl float64, list string) {
+		ev := event.Event{ID: "id", TenantID: "t", SourceID: "s", Observed: time.Unix(n%1e10, 0).UTC(),
+			Received: time.Unix(0, 0).UTC(), Raw: s,
+			Fields: map[string]any{key + ".s": s, key + ".n": n, key + ".f": fl, key + ".l": []string{list, s}}}
+		data := MarshalEvent(&ev)
+		if !json.Valid(data) {
+			t.Fatalf("invalid JSON %q", data)
+		}
+		var got event.Event
+		if err := UnmarshalEvent(data, &got); err != nil {
+			t.Fatal(err)
+		}
+		// Invalid UTF-8 in keys becomes U+FFFD, byte by byte.
+		k := string([]rune(key))
+		if got.Fields[k+".n"] != n {
+			t.Fatalf("int %v -> %v", n, got.Fields[k+".n"])
+		}
+		if g, ok := got.Fields[k+".f"].(float64); (fl == fl) && (!ok || g != fl) {
+			t.Fatalf("float %v -> %v", fl, got.Fields[key+".f"])
+		}
+	})
+}

@@ -1,0 +1,415 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vedetta-sec/vedetta/internal/auth"
+	"github.com/vedetta-sec/vedetta/internal/event"
+	"github.com/vedetta-sec/vedetta/internal/normalize"
+	"github.com/vedetta-sec/vedetta/internal/store"
+)
+
+// HTTPOptions configures the HTTP receiver.
+type HTTPOptions struct {
+	// MaxBody bounds the request body after decompression (default 32 MiB).
+	MaxBody int64
+	// MaxEvents bounds the records of one request (default 100,000).
+	MaxEvents int
+	// TokenCacheTTL is how long a token → source lookup is cached
+	// (default 5s): a revoked token or disabled source stops working
+	// within that time.
+	TokenCacheTTL time.Duration
+}
+
+// maxListedErrors bounds the per-record errors in a 400 answer.
+const maxListedErrors = 100
+
+// HTTPHandler serves POST /api/v1/events. See ServeHTTP.
+type HTTPHandler struct {
+	in   *Ingester
+	opts HTTPOptions
+
+	mu    sync.Mutex
+	cache map[string]cachedSource
+
+	bufs sync.Pool // *bytes.Buffer
+	evs  sync.Pool // *[]event.Event
+}
+
+type cachedSource struct {
+	e   *entry
+	exp time.Time
+}
+
+// HTTPHandler returns the HTTP receiver of in.
+func (in *Ingester) HTTPHandler(opts HTTPOptions) *HTTPHandler {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 32 << 20
+	}
+	if opts.MaxEvents <= 0 {
+		opts.MaxEvents = 100_000
+	}
+	if opts.TokenCacheTTL <= 0 {
+		opts.TokenCacheTTL = 5 * time.Second
+	}
+	return &HTTPHandler{in: in, opts: opts, cache: make(map[string]cachedSource)}
+}
+
+// RecordError is one rejected record of a request.
+type RecordError struct {
+	// Line is the 1-based line of an NDJSON body, the 1-based element of
+	// a JSON array, or 1 for a single object.
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+// ServeHTTP takes a batch of events for the source whose push token is the
+// bearer token. The body is one JSON object, a JSON array of objects or
+// NDJSON (one object per line), optionally gzip-compressed
+// (Content-Encoding: gzip); each record is parsed by the source's format.
+//
+// A request is all or nothing: when any record is rejected the answer is
+// 400 {"accepted":0,"errors":[{"line":n,"error":"…"}]} and no event of the
+// request is stored; otherwise the answer is 202 {"accepted":N} once all N
+// events are durable. The events always belong to the token's tenant and
+// source, whatever the body says. Other answers: 401 bad token, 413 body
+// or batch too large, 415 unknown encoding, 429 over quota or rate limit
+// and 503 backlog full or bus unavailable (both with Retry-After; retry
+// the whole request).
+func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	const kind = store.SourceHTTP
+	in := h.in
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
+		return
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		in.refuse(kind, ReasonUnknownSender, 1)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="vedetta-ingest"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "a source token is required (Authorization: Bearer …)")
+		return
+	}
+	e, err := h.source(r, strings.TrimSpace(token))
+	if err != nil {
+		in.refuse(kind, ReasonUnknownSender, 1)
+		if errors.Is(err, store.ErrNotFound) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vedetta-ingest", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown or disabled source token")
+			return
+		}
+		in.log.Error("ingest: token lookup failed", "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, ReasonUnavailable, "source lookup failed, retry later")
+		return
+	}
+	src := &e.src
+
+	buf := h.getBuf()
+	defer h.bufs.Put(buf)
+	if status, code, err := h.readBody(w, r, buf); err != nil {
+		in.refuse(kind, code, 1)
+		in.health.fail(src.ID, err.Error())
+		writeError(w, status, code, err.Error())
+		return
+	}
+	records, rerr := splitRecords(buf.Bytes())
+	if rerr != nil {
+		in.received(kind, 1)
+		in.parseError(kind, src, errors.New(rerr.Error))
+		writeJSON(w, http.StatusBadRequest, map[string]any{"accepted": 0, "errors": []RecordError{*rerr}})
+		return
+	}
+	in.received(kind, len(records))
+	if len(records) == 0 {
+		writeError(w, http.StatusBadRequest, "empty", "the body holds no event")
+		return
+	}
+	if len(records) > h.opts.MaxEvents {
+		in.refuse(kind, ReasonTooLarge, len(records))
+		writeError(w, http.StatusRequestEntityTooLarge, ReasonTooLarge, fmt.Sprintf("%d records, at most %d per request", len(records), h.opts.MaxEvents))
+		return
+	}
+	p, err := e.parser()
+	if err != nil {
+		in.parseError(kind, src, err)
+		writeError(w, http.StatusInternalServerError, "source_config", "the source's format cannot be used: "+err.Error())
+		return
+	}
+	evsp := h.getEvents(len(records))
+	defer h.evs.Put(evsp)
+	evs := (*evsp)[:len(records)]
+	var errs []RecordError
+	n := 0
+	for _, rec := range records {
+		evs[n].ID = "" // a reused slot: Submit gives it a new id
+		if perr := p.Parse(rec.data, &evs[n]); perr != nil {
+			if errors.Is(perr, normalize.ErrNoEvent) {
+				continue
+			}
+			in.parseError(kind, src, perr)
+			if len(errs) < maxListedErrors {
+				errs = append(errs, RecordError{Line: rec.line, Error: perr.Error()})
+			}
+			continue
+		}
+		n++
+	}
+	e.release(p)
+	if len(errs) > 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"accepted": 0, "errors": errs})
+		return
+	}
+	if err := in.Submit(r.Context(), kind, src, evs[:n]); err != nil {
+		var re *RefusedError
+		if !errors.As(err, &re) {
+			writeError(w, http.StatusInternalServerError, "internal", "internal error")
+			return
+		}
+		status := http.StatusServiceUnavailable
+		switch re.Reason {
+		case ReasonRateLimit, ReasonTenantQuota:
+			status = http.StatusTooManyRequests
+			if !re.Retryable() {
+				status = http.StatusRequestEntityTooLarge
+			}
+		case ReasonTooLarge:
+			status = http.StatusRequestEntityTooLarge
+		case ReasonDisabled:
+			status = http.StatusForbidden
+		}
+		if re.Retryable() {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(re.RetryAfter.Seconds()))))
+		}
+		writeError(w, status, re.Reason, re.Error())
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": n})
+}
+
+// source finds the HTTP source of a token, through a short cache.
+func (h *HTTPHandler) source(r *http.Request, token string) (*entry, error) {
+	hash := auth.HashToken(token)
+	now := time.Now()
+	h.mu.Lock()
+	c, ok := h.cache[hash]
+	h.mu.Unlock()
+	if ok && now.Before(c.exp) {
+		return c.e, nil
+	}
+	s, err := h.in.sources.GetSourceByTokenHash(r.Context(), hash)
+	if err != nil {
+		return nil, err
+	}
+	if s.Kind != store.SourceHTTP || !s.Enabled || s.TokenHash != hash {
+		return nil, fmt.Errorf("ingest: token: %w", store.ErrNotFound)
+	}
+	e := h.in.reg.get(s.ID)
+	if e == nil || e.src != *s {
+		e = newEntry(*s)
+	}
+	h.mu.Lock()
+	if len(h.cache) > 10000 {
+		clear(h.cache)
+	}
+	h.cache[hash] = cachedSource{e: e, exp: now.Add(h.opts.TokenCacheTTL)}
+	h.mu.Unlock()
+	return e, nil
+}
+
+func (h *HTTPHandler) getBuf() *bytes.Buffer {
+	if b, ok := h.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (h *HTTPHandler) getEvents(n int) *[]event.Event {
+	if p, ok := h.evs.Get().(*[]event.Event); ok && cap(*p) >= n {
+		return p
+	}
+	s := make([]event.Event, n)
+	return &s
+}
+
+// readBody reads the (decompressed) body into buf within MaxBody.
+func (h *HTTPHandler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (int, string, error) {
+	body := http.MaxBytesReader(w, r.Body, h.opts.MaxBody)
+	var rd io.Reader = body
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return http.StatusBadRequest, ReasonMalformed, fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		rd = zr
+	default:
+		return http.StatusUnsupportedMediaType, ReasonMalformed, fmt.Errorf("content encoding %q not supported (use gzip or none)", enc)
+	}
+	n, err := buf.ReadFrom(io.LimitReader(rd, h.opts.MaxBody+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe) || n > h.opts.MaxBody:
+		return http.StatusRequestEntityTooLarge, ReasonTooLarge, fmt.Errorf("body over %d bytes", h.opts.MaxBody)
+	case err != nil:
+		return http.StatusBadRequest, ReasonMalformed, fmt.Errorf("reading body: %w", err)
+	}
+	return 0, "", nil
+}
+
+// record is one JSON document of a request body.
+type record struct {
+	line int
+	data []byte
+}
+
+// splitRecords splits a body into records: a JSON array into its elements
+// (numbered from 1), a body that is one JSON value into itself, anything
+// else into its non-empty lines (NDJSON, numbered by line).
+func splitRecords(b []byte) ([]record, *RecordError) {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 {
+		return nil, nil
+	}
+	if t[0] == '[' {
+		elems, err := splitJSONArray(t)
+		if err != nil {
+			return nil, &RecordError{Line: 1, Error: err.Error()}
+		}
+		if len(elems) == 0 {
+			return nil, nil
+		}
+		recs := make([]record, len(elems))
+		for i, e := range elems {
+			recs[i] = record{line: i + 1, data: e}
+		}
+		return recs, nil
+	}
+	if bytes.IndexByte(t, '\n') < 0 || json.Valid(t) {
+		return []record{{line: 1, data: t}}, nil
+	}
+	recs := make([]record, 0, bytes.Count(t, []byte{'\n'})+1)
+	line := 0
+	for len(b) > 0 {
+		line++
+		var l []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l, b = b[:i], b[i+1:]
+		} else {
+			l, b = b, nil
+		}
+		if l = bytes.TrimSpace(l); len(l) > 0 {
+			recs = append(recs, record{line: line, data: l})
+		}
+	}
+	return recs, nil
+}
+
+// errBadArray reports a JSON array that cannot be split into elements.
+var errBadArray = errors.New("ingest: malformed JSON array")
+
+// splitJSONArray returns the raw elements of a JSON array. It checks the
+// structure (brackets, strings, commas) but not the elements' grammar,
+// which their parser does.
+func splitJSONArray(b []byte) ([][]byte, error) {
+	if len(b) < 2 || b[0] != '[' {
+		return nil, fmt.Errorf("%w: does not start with [", errBadArray)
+	}
+	var out [][]byte
+	i := skipWS(b, 1)
+	if i < len(b) && b[i] == ']' {
+		if skipWS(b, i+1) != len(b) {
+			return nil, fmt.Errorf("%w: data after the array", errBadArray)
+		}
+		return out, nil
+	}
+	for {
+		start := i
+		depth := 0
+	elem:
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				j := i + 1
+				for ; j < len(b); j++ {
+					if b[j] == '\\' {
+						j++
+						continue
+					}
+					if b[j] == '"' {
+						break
+					}
+				}
+				if j >= len(b) {
+					return nil, fmt.Errorf("%w: element %d: unterminated string", errBadArray, len(out)+1)
+				}
+				i = j
+			case '{', '[':
+				depth++
+				if depth > 512 {
+					return nil, fmt.Errorf("%w: element %d: nested too deeply", errBadArray, len(out)+1)
+				}
+			case '}', ']':
+				if depth == 0 {
+					break elem
+				}
+				depth--
+			case ',':
+				if depth == 0 {
+					break elem
+				}
+			}
+		}
+		if i >= len(b) {
+			return nil, fmt.Errorf("%w: unterminated", errBadArray)
+		}
+		el := bytes.TrimSpace(b[start:i])
+		if len(el) == 0 {
+			return nil, fmt.Errorf("%w: element %d is empty", errBadArray, len(out)+1)
+		}
+		out = append(out, el)
+		if b[i] == ']' {
+			if skipWS(b, i+1) != len(b) {
+				return nil, fmt.Errorf("%w: data after the array", errBadArray)
+			}
+			return out, nil
+		}
+		if b[i] == '}' {
+			return nil, fmt.Errorf("%w: element %d: unexpected }", errBadArray, len(out))
+		}
+		i++ // ','
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": "ingest." + code, "message": msg}})
+}

@@ -1,0 +1,124 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/vedetta-sec/vedetta/internal/store"
+)
+
+const userCols = `id, username, display_name, email, password_hash, locale, platform_admin,
+	totp_secret, totp_enabled, failed_logins, locked_until, disabled, created_at, updated_at`
+
+func scanUser(sc scanner) (store.User, error) {
+	var u store.User
+	var locked, created, updated int64
+	err := sc.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &u.Locale, &u.PlatformAdmin,
+		&u.TOTPSecret, &u.TOTPEnabled, &u.FailedLogins, &locked, &u.Disabled, &created, &updated)
+	u.LockedUntil, u.CreatedAt, u.UpdatedAt = fromMS(locked), fromMS(created), fromMS(updated)
+	return u, err
+}
+
+func (s *Store) checkUser(op string, u *store.User) error {
+	switch {
+	case u.Username == "":
+		return s.invalid(op, "empty username")
+	case strings.TrimSpace(u.Username) != u.Username:
+		return s.invalid(op, "username %q has surrounding spaces", u.Username)
+	case u.FailedLogins < 0:
+		return s.invalid(op, "negative failed logins")
+	}
+	return nil
+}
+
+// CreateUser stores u with its username in lower case, setting ID (UUIDv7
+// when empty), CreatedAt and UpdatedAt. A username taken in any letter case
+// is ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	const op = "create user"
+	if err := s.checkUser(op, u); err != nil {
+		return err
+	}
+	id := u.ID
+	if id == "" {
+		var err error
+		if id, err = s.newID(op); err != nil {
+			return err
+		}
+	}
+	now := s.nowMS()
+	name := strings.ToLower(u.Username)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		id, name, u.DisplayName, u.Email, u.PasswordHash, u.Locale, u.PlatformAdmin,
+		u.TOTPSecret, u.TOTPEnabled, u.FailedLogins, toMS(u.LockedUntil), u.Disabled, toMS(now), toMS(now))
+	if err != nil {
+		return s.fail(op, err)
+	}
+	u.ID, u.Username, u.CreatedAt, u.UpdatedAt = id, name, now, now
+	u.LockedUntil = fromMS(toMS(u.LockedUntil))
+	return nil
+}
+
+// GetUser returns the user with that id.
+func (s *Store) GetUser(ctx context.Context, id string) (*store.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return nil, s.fail("get user", err)
+	}
+	return &u, nil
+}
+
+// GetUserByUsername returns the user with that username, in any letter case.
+func (s *Store) GetUserByUsername(ctx context.Context, username string) (*store.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`,
+		strings.ToLower(username)))
+	if err != nil {
+		return nil, s.fail("get user by username", err)
+	}
+	return &u, nil
+}
+
+// ListUsers returns every user ordered by username.
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	return collect(ctx, s, "list users", `SELECT `+userCols+` FROM users ORDER BY username`, scanUser)
+}
+
+// ListTenantUsers returns the users with a membership in the tenant, ordered
+// by username.
+func (s *Store) ListTenantUsers(ctx context.Context, tenantID string) ([]store.User, error) {
+	return collect(ctx, s, "list tenant users", `SELECT `+prefixCols("u.", userCols)+`
+		FROM users u JOIN memberships m ON m.user_id = u.id
+		WHERE m.tenant_id = $1 ORDER BY u.username`, scanUser, tenantID)
+}
+
+// UpdateUser writes every mutable field of u (the username in lower case)
+// and sets UpdatedAt to now.
+func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
+	const op = "update user"
+	if err := s.checkUser(op, u); err != nil {
+		return err
+	}
+	now := s.nowMS()
+	name := strings.ToLower(u.Username)
+	err := s.execOne(ctx, op, `UPDATE users SET username = $2, display_name = $3, email = $4, password_hash = $5,
+		locale = $6, platform_admin = $7, totp_secret = $8, totp_enabled = $9, failed_logins = $10,
+		locked_until = $11, disabled = $12, updated_at = $13 WHERE id = $1`,
+		u.ID, name, u.DisplayName, u.Email, u.PasswordHash, u.Locale, u.PlatformAdmin, u.TOTPSecret,
+		u.TOTPEnabled, u.FailedLogins, toMS(u.LockedUntil), u.Disabled, toMS(now))
+	if err != nil {
+		return err
+	}
+	u.Username, u.UpdatedAt = name, now
+	u.LockedUntil = fromMS(toMS(u.LockedUntil))
+	return nil
+}
+
+// prefixCols qualifies each column of a comma-separated list with p.
+func prefixCols(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
