@@ -351,7 +351,6 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event) (Result, error) {
 		e.stats.duplicates.Add(1)
 		return res, nil
 	}
-	e.stats.events.Add(1)
 	ts, err := e.tenant(ctx, ev.TenantID)
 	if err != nil {
 		return res, err
@@ -396,6 +395,9 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event) (Result, error) {
 	if ev.ID != "" {
 		e.seen.add(ev.ID)
 	}
+	// Counted once its alerts are stored, so that a reader of Stats sees
+	// the effects of every event it counts.
+	e.stats.events.Add(1)
 	return res, nil
 }
 
