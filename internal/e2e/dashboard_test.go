@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,14 +178,16 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("comments after reload = %q", c)
 	}
 	do(t, ctx, "escalate", chromedp.Click(chromedp.CSS("#do-escalate")))
-	eventually(t, "the escalation opens a case", func() bool {
+	// The handler links the case, then moves the alert to in progress: wait
+	// for both, the browser's click returns before the request ends.
+	eventually(t, "the escalation opens a case and moves the alert to in progress", func() bool {
 		cases, err := a.Store.ListAlertCases(context.Background(), portID, id)
-		return err == nil && len(cases) == 1
+		if err != nil || len(cases) != 1 {
+			return false
+		}
+		got, err := a.Store.GetAlert(context.Background(), portID, id)
+		return err == nil && got.Status == store.StatusInProgress
 	})
-	got, err := a.Store.GetAlert(context.Background(), portID, id)
-	if err != nil || got.Status != store.StatusInProgress {
-		t.Errorf("after escalation the alert is %v (%v)", got.Status, err)
-	}
 
 	// The site overview explains the port's risk with the alert.
 	sites, err := a.Store.ListSites(context.Background(), portID)
@@ -323,6 +326,29 @@ func TestDashboardLatencyW9(t *testing.T) {
 	}
 	time.Sleep(3 * time.Second) // let the load settle
 	loadStart, acceptedAtStart := time.Now(), accepted.Load()
+	if path := os.Getenv("VEDETTA_BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	progCtx, stopProg := context.WithCancel(context.Background())
+	defer stopProg()
+	go func() {
+		for {
+			select {
+			case <-progCtx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+			bs := a.Bus.Stats()
+			t.Logf("progress: accepted %d, refused %d, stored %.0f, bus %+v", accepted.Load(), refused.Load(), gauge(a, "vedetta_pipeline_events_stored_total"), bs)
+		}
+	}()
 
 	sent := make([]float64, 0, probes)
 	lat := make([]float64, 0, probes)
@@ -373,6 +399,25 @@ func TestDashboardLatencyW9(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "bench-dashboard")
+}
+
+// gauge returns the value of a counter or gauge of the app's registry.
+func gauge(a *app.App, name string) float64 {
+	mfs, err := a.Registry.Gather()
+	if err != nil {
+		return -1
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		v := 0.0
+		for _, m := range mf.GetMetric() {
+			v += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+		return v
+	}
+	return -1
 }
 
 func envInt(name string, def int) int {
