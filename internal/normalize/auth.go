@@ -20,50 +20,83 @@ import (
 // session_closed, sudo, su.
 
 // applyProgram runs the parser for the message's program and reports whether
-// it recognised an authentication-related message.
+// it recognised an authentication-related message. It reads the message
+// and program from ev; the syslog parser calls applyProgramTo with the
+// values it has just stored.
 func applyProgram(ev *event.Event) bool {
 	msg, _ := ev.Fields["message"].(string)
+	app, _ := ev.Fields["log.syslog.appname"].(string)
+	name, _ := ev.Fields["process.name"].(string)
+	return applyProgramTo(ev, nil, msg, app, name)
+}
+
+// applyProgramTo is applyProgram on the message, APP-NAME and process name
+// of ev; sl (nil: plain allocations) provides the event's list values.
+func applyProgramTo(ev *event.Event, sl *strSlab, msg, app, name string) bool {
 	if msg == "" {
 		return false
 	}
-	app, _ := ev.Fields["log.syslog.appname"].(string)
-	name, _ := ev.Fields["process.name"].(string)
 	if strings.HasSuffix(app, "(pam_unix)") {
-		return parsePAMBody(ev, name, msg)
+		return parsePAMBody(ev, sl, name, msg)
 	}
 	if strings.HasPrefix(msg, "pam_unix(") {
-		return parsePAM(ev, msg)
+		return parsePAM(ev, sl, msg)
 	}
 	switch name {
 	case "sshd":
-		return parseSSHD(ev, msg)
+		return parseSSHD(ev, sl, msg)
 	case "sudo":
-		return parseSudo(ev, msg)
+		return parseSudo(ev, sl, msg)
 	case "su":
-		return parseSu(ev, msg)
+		return parseSu(ev, sl, msg)
 	}
 	return false
 }
 
-func setAuth(ev *event.Event, action, outcome string, category, typ []string) {
-	ev.Fields["event.category"] = category
-	ev.Fields["event.type"] = typ
+// setAuth stores the classification of a recognised message. action and
+// outcome are strings (boxed by the caller, so that literals cost no
+// allocation; an empty outcome is not stored); category and typ are
+// templates that the event receives copies of.
+func setAuth(ev *event.Event, sl *strSlab, action, outcome any, category, typ []string) {
+	ev.Fields["event.category"] = sl.clone(category)
+	ev.Fields["event.type"] = sl.clone(typ)
 	ev.Fields["event.action"] = action
 	ev.Set("event.outcome", outcome)
 }
 
 var (
-	catAuth    = []string{"authentication"}
-	catSession = []string{"authentication", "session"}
-	catNetwork = []string{"network"}
-	typInfo    = []string{"info"}
-	typStart   = []string{"start"}
-	typEnd     = []string{"end"}
+	catAuth        = []string{"authentication"}
+	catSession     = []string{"authentication", "session"}
+	catNetwork     = []string{"network"}
+	catAuthProcess = []string{"authentication", "process"}
+	typInfo        = []string{"info"}
+	typStart       = []string{"start"}
+	typEnd         = []string{"end"}
+	typInfoStart   = []string{"info", "start"}
 )
 
-// cloneStrings returns a copy so that callers that mutate event fields never
-// touch the shared slices above.
-func cloneStrings(s []string) []string { return append([]string(nil), s...) }
+// strSlab hands out copies of the template lists above, carved from a
+// shared backing array: every event still owns its slices (a caller that
+// mutates one never touches the templates or another event, and an append
+// reallocates since the capacity is the length), at a fraction of an
+// allocation each. A nil *strSlab allocates every copy.
+type strSlab struct{ buf []string }
+
+// strSlabSize is the number of strings per backing array (4 KiB).
+const strSlabSize = 256
+
+func (s *strSlab) clone(t []string) []string {
+	if s == nil {
+		return append([]string(nil), t...)
+	}
+	if len(s.buf) < len(t) {
+		s.buf = make([]string, max(strSlabSize, len(t)))
+	}
+	c := s.buf[:len(t):len(t)]
+	copy(c, t)
+	s.buf = s.buf[len(t):]
+	return c
+}
 
 // setSource stores an address as source.ip when it is an IP and as
 // source.domain otherwise.
@@ -72,6 +105,12 @@ func setSource(ev *event.Event, addr string) {
 		return
 	}
 	if a, err := netip.ParseAddr(addr); err == nil {
+		if a.Is4() {
+			// ParseAddr accepts only the canonical dotted quad (no
+			// leading zeros), so addr is already a.String().
+			ev.Fields["source.ip"] = addr
+			return
+		}
 		ev.Fields["source.ip"] = a.Unmap().String()
 		return
 	}
@@ -120,7 +159,7 @@ func userPrefix(s string) (user, rest string, invalid bool) {
 	return "", s, false
 }
 
-func parseSSHD(ev *event.Event, msg string) bool {
+func parseSSHD(ev *event.Event, sl *strSlab, msg string) bool {
 	if after, ok := strings.CutPrefix(msg, "message repeated "); ok {
 		// "message repeated 2 times: [ Failed password for root from ...]"
 		if i := strings.Index(after, ": [ "); i >= 0 && strings.HasSuffix(after, "]") {
@@ -150,13 +189,13 @@ func parseSSHD(ev *event.Event, msg string) bool {
 			user, invalid = u, true
 		}
 		tail := parseAddrPort(ev, rest[i+6:])
-		outcome := "failure"
+		var outcome any = "failure"
 		if verb == "Accepted" {
 			outcome = "success"
 		}
-		setAuth(ev, "ssh_login", outcome, cloneStrings(catAuth), cloneStrings(typInfo))
+		setAuth(ev, sl, "ssh_login", outcome, catAuth, typInfo)
 		ev.Set("user.name", user)
-		ev.Set("system.auth.ssh.method", method)
+		ev.Set("system.auth.ssh.method", sshMethod(method))
 		if invalid {
 			ev.Fields["system.auth.ssh.invalid_user"] = true
 		}
@@ -173,7 +212,7 @@ func parseSSHD(ev *event.Event, msg string) bool {
 		}
 		ev.Set("user.name", rest[:i])
 		parseAddrPort(ev, rest[i+6:])
-		setAuth(ev, "invalid_user", "failure", cloneStrings(catAuth), cloneStrings(typInfo))
+		setAuth(ev, sl, "invalid_user", "failure", catAuth, typInfo)
 		return true
 	case strings.HasPrefix(msg, "input_userauth_request: invalid user "):
 		ev.Set("user.name", strings.TrimSuffix(msg[len("input_userauth_request: invalid user "):], " [preauth]"))
@@ -188,7 +227,7 @@ func parseSSHD(ev *event.Event, msg string) bool {
 		}
 		ev.Set("user.name", rest[:i])
 		parseAddrPort(ev, rest[i+6:])
-		setAuth(ev, "ssh_max_auth_attempts", "failure", cloneStrings(catAuth), cloneStrings(typInfo))
+		setAuth(ev, sl, "ssh_max_auth_attempts", "failure", catAuth, typInfo)
 		return true
 	case strings.HasPrefix(msg, "Disconnecting: Too many authentication failures"):
 		// "Disconnecting: Too many authentication failures for USER [preauth]"
@@ -196,7 +235,7 @@ func parseSSHD(ev *event.Event, msg string) bool {
 			u, _ := cutWord(after)
 			ev.Set("user.name", u)
 		}
-		setAuth(ev, "ssh_max_auth_attempts", "failure", cloneStrings(catAuth), cloneStrings(typInfo))
+		setAuth(ev, sl, "ssh_max_auth_attempts", "failure", catAuth, typInfo)
 		return true
 	case strings.HasPrefix(msg, "Disconnecting authenticating user "), strings.HasPrefix(msg, "Disconnecting invalid user "):
 		// "Disconnecting authenticating user USER IP port N: Too many authentication failures [preauth]"
@@ -204,9 +243,9 @@ func parseSSHD(ev *event.Event, msg string) bool {
 		ev.Set("user.name", user)
 		rest = parseAddrPort(ev, rest)
 		if strings.Contains(rest, "Too many authentication failures") {
-			setAuth(ev, "ssh_max_auth_attempts", "failure", cloneStrings(catAuth), cloneStrings(typInfo))
+			setAuth(ev, sl, "ssh_max_auth_attempts", "failure", catAuth, typInfo)
 		} else {
-			setAuth(ev, "ssh_disconnect", "", cloneStrings(catSession), cloneStrings(typEnd))
+			setAuth(ev, sl, "ssh_disconnect", "", catSession, typEnd)
 		}
 		return true
 	case strings.HasPrefix(msg, "Received disconnect from "), strings.HasPrefix(msg, "Disconnected from "),
@@ -229,11 +268,11 @@ func parseSSHD(ev *event.Event, msg string) bool {
 		if _, reason, ok := strings.Cut(rest, ": "); ok {
 			ev.Set("event.reason", strings.TrimSuffix(reason, " [preauth]"))
 		}
-		setAuth(ev, "ssh_disconnect", "", cloneStrings(catSession), cloneStrings(typEnd))
+		setAuth(ev, sl, "ssh_disconnect", "", catSession, typEnd)
 		return true
 	case strings.HasPrefix(msg, "Did not receive identification string from "):
 		parseAddrPort(ev, msg[len("Did not receive identification string from "):])
-		setAuth(ev, "ssh_no_identification", "failure", cloneStrings(catNetwork), cloneStrings(typInfo))
+		setAuth(ev, sl, "ssh_no_identification", "failure", catNetwork, typInfo)
 		return true
 	case strings.HasPrefix(msg, "reverse mapping checking getaddrinfo for "):
 		// "reverse mapping checking getaddrinfo for HOST [IP] failed - POSSIBLE BREAK-IN ATTEMPT!"
@@ -245,28 +284,48 @@ func parseSSHD(ev *event.Event, msg string) bool {
 				setSource(ev, rest[1:j])
 			}
 		}
-		setAuth(ev, "ssh_reverse_mapping_failed", "failure", cloneStrings(catNetwork), cloneStrings(typInfo))
+		setAuth(ev, sl, "ssh_reverse_mapping_failed", "failure", catNetwork, typInfo)
 		return true
 	case strings.HasPrefix(msg, "PAM ") && strings.Contains(msg, " more authentication failure"):
 		// "PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=IP  user=root"
 		if _, kv, ok := strings.Cut(msg, "; "); ok {
 			pamKV(ev, kv)
 		}
-		setAuth(ev, "pam_authentication_failure", "failure", cloneStrings(catAuth), cloneStrings(typInfo))
+		setAuth(ev, sl, "pam_authentication_failure", "failure", catAuth, typInfo)
 		return true
 	}
 	return false
 }
 
+// sshMethod boxes an sshd authentication method, without allocating for
+// the usual ones.
+func sshMethod(m string) any {
+	switch m {
+	case "password":
+		return "password"
+	case "publickey":
+		return "publickey"
+	case "keyboard-interactive/pam":
+		return "keyboard-interactive/pam"
+	case "none":
+		return "none"
+	case "hostbased":
+		return "hostbased"
+	case "gssapi-with-mic":
+		return "gssapi-with-mic"
+	}
+	return m
+}
+
 // parsePAM handles "pam_unix(SERVICE:TYPE): BODY".
-func parsePAM(ev *event.Event, msg string) bool {
+func parsePAM(ev *event.Event, sl *strSlab, msg string) bool {
 	rest := msg[len("pam_unix("):]
 	i := strings.Index(rest, "): ")
 	if i < 0 {
 		return false
 	}
 	service, _, _ := strings.Cut(rest[:i], ":")
-	return parsePAMBody(ev, service, rest[i+3:])
+	return parsePAMBody(ev, sl, service, rest[i+3:])
 }
 
 // parsePAMBody handles the pam_unix messages:
@@ -275,16 +334,16 @@ func parsePAM(ev *event.Event, msg string) bool {
 //	check pass; user unknown
 //	session opened for user USER[(uid=N)] by [NAME](uid=N)
 //	session closed for user USER
-func parsePAMBody(ev *event.Event, service, body string) bool {
+func parsePAMBody(ev *event.Event, sl *strSlab, service, body string) bool {
 	ev.Set("service.name", service)
 	body = strings.TrimSpace(body)
 	switch {
 	case strings.HasPrefix(body, "authentication failure;"):
 		pamKV(ev, body[len("authentication failure;"):])
-		setAuth(ev, "pam_authentication_failure", "failure", cloneStrings(catAuth), cloneStrings(typInfo))
+		setAuth(ev, sl, "pam_authentication_failure", "failure", catAuth, typInfo)
 		return true
 	case strings.HasPrefix(body, "check pass; user unknown"):
-		setAuth(ev, "pam_check_pass", "failure", cloneStrings(catAuth), cloneStrings(typInfo))
+		setAuth(ev, sl, "pam_check_pass", "failure", catAuth, typInfo)
 		return true
 	case strings.HasPrefix(body, "session opened for user "):
 		rest := body[len("session opened for user "):]
@@ -298,12 +357,12 @@ func parsePAMBody(ev *event.Event, service, body string) bool {
 				ev.Fields["related.user"] = []string{user, by[:j]}
 			}
 		}
-		setAuth(ev, "session_opened", "success", cloneStrings(catSession), cloneStrings(typStart))
+		setAuth(ev, sl, "session_opened", "success", catSession, typStart)
 		return true
 	case strings.HasPrefix(body, "session closed for user "):
 		user, _ := cutWord(body[len("session closed for user "):])
 		ev.Set("user.name", user)
-		setAuth(ev, "session_closed", "success", cloneStrings(catSession), cloneStrings(typEnd))
+		setAuth(ev, sl, "session_closed", "success", catSession, typEnd)
 		return true
 	}
 	return false
@@ -336,7 +395,7 @@ func pamKV(ev *event.Event, kv string) {
 }
 
 // parseSudo handles "USER : [REASON ; ]TTY=T ; PWD=P ; USER=U ; COMMAND=C".
-func parseSudo(ev *event.Event, msg string) bool {
+func parseSudo(ev *event.Event, sl *strSlab, msg string) bool {
 	msg = strings.TrimSpace(msg)
 	user, rest, ok := strings.Cut(msg, " : ")
 	if !ok || user == "" || strings.ContainsRune(user, ' ') {
@@ -372,10 +431,10 @@ func parseSudo(ev *event.Event, msg string) bool {
 	ev.Set("user.name", user)
 	if reason != "" {
 		ev.Set("event.reason", reason)
-		setAuth(ev, "sudo", "failure", cloneStrings(catAuth), cloneStrings(typInfo))
+		setAuth(ev, sl, "sudo", "failure", catAuth, typInfo)
 		return true
 	}
-	setAuth(ev, "sudo", "success", []string{"authentication", "process"}, []string{"info", "start"})
+	setAuth(ev, sl, "sudo", "success", catAuthProcess, typInfoStart)
 	return true
 }
 
@@ -388,8 +447,8 @@ func parseSudo(ev *event.Event, msg string) bool {
 //	'su root' failed for alice on /dev/pts/8
 //	+ pts/0 alice:root   /   - pts/0 alice:root
 //	pam_authenticate: Authentication failure
-func parseSu(ev *event.Event, msg string) bool {
-	outcome := "success"
+func parseSu(ev *event.Event, sl *strSlab, msg string) bool {
+	var outcome any = "success"
 	var user, target string
 	switch {
 	case strings.HasPrefix(msg, "(to "), strings.HasPrefix(msg, "FAILED SU (to "):
@@ -439,6 +498,6 @@ func parseSu(ev *event.Event, msg string) bool {
 	}
 	ev.Set("user.name", user)
 	ev.Set("user.target.name", target)
-	setAuth(ev, "su", outcome, cloneStrings(catAuth), cloneStrings(typInfo))
+	setAuth(ev, sl, "su", outcome, catAuth, typInfo)
 	return true
 }

@@ -401,11 +401,12 @@ func FuzzAuthPrograms(f *testing.F) {
 func BenchmarkSSHD(b *testing.B) {
 	msg := "Failed password for invalid user admin from 203.0.113.9 port 50522 ssh2"
 	ev := event.Event{Fields: map[string]any{}}
+	var sl strSlab
 	b.ReportAllocs()
 	b.SetBytes(int64(len(msg)))
 	for b.Loop() {
 		clear(ev.Fields)
-		if !parseSSHD(&ev, msg) {
+		if !parseSSHD(&ev, &sl, msg) {
 			b.Fatal("not recognised")
 		}
 	}

@@ -43,7 +43,8 @@ func headerField(s []byte, i, max int) (val []byte, nil_ bool, next int, ok bool
 	return s[i:j], false, j + 1, true
 }
 
-func (sc *scan5424) parse(s []byte, ev *event.Event) error {
+// parse scans s into ev, boxing header values through c.
+func (sc *scan5424) parse(s []byte, ev *event.Event, c *hdrCache) error {
 	// PRI
 	if len(s) < 3 || s[0] != '<' {
 		return malformed("syslog", "rfc5424: expecting a priority value within angle brackets")
@@ -127,24 +128,23 @@ func (sc *scan5424) parse(s []byte, ev *event.Event) error {
 		}
 	}
 	setPriority(ev, pri)
-	ev.Fields["log.syslog.version"] = itoa3(ver)
+	ev.Fields["log.syslog.version"] = smallIntsAny[ver]
 	ev.Observed = ts
 	if host != nil {
-		ev.Fields["host.hostname"] = string(host)
+		c.setHost(ev, host)
 	}
 	if app != nil {
-		setAppname(ev, string(app))
+		c.setAppname(ev, app)
 	}
 	if procid != nil {
-		setProcID(ev, string(procid))
+		c.setProcID(ev, procid)
 	}
 	if msgid != nil {
-		id := any(string(msgid))
-		ev.Fields["log.syslog.msgid"] = id
-		ev.Fields["event.code"] = id
+		c.setMsgID(ev, msgid)
 	}
 	if len(msg) > 0 {
-		ev.Fields["message"] = string(msg)
+		c.msg = string(msg)
+		ev.Fields["message"] = c.msg
 	}
 	return nil
 }
@@ -152,6 +152,14 @@ func (sc *scan5424) parse(s []byte, ev *event.Event) error {
 var smallInts = func() (out [1000]string) {
 	for i := range out {
 		out[i] = itoaSlow(i)
+	}
+	return out
+}()
+
+// smallIntsAny holds smallInts boxed, so storing one allocates nothing.
+var smallIntsAny = func() (out [1000]any) {
+	for i, s := range smallInts {
+		out[i] = s
 	}
 	return out
 }()
@@ -167,8 +175,6 @@ func itoaSlow(n int) string {
 	}
 	return string(b)
 }
-
-func itoa3(n int) string { return smallInts[n] }
 
 var daysIn = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 

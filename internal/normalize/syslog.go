@@ -32,6 +32,91 @@ type syslogParser struct {
 	m5424 syslog.Machine // go-syslog, kept as the reference (UseGoSyslog5424)
 	s5424 scan5424
 	cef   *cefParser
+	hdr   hdrCache
+	slab  strSlab
+}
+
+// boxed is one header value already converted to a field value.
+type boxed struct {
+	s string
+	v any
+}
+
+// hdrCache keeps the last header values of the parser's source boxed: a
+// source repeats its host name, program and often its process id, and a
+// hit stores the same immutable value again without allocating. It also
+// holds the message and program of the record being parsed, for the
+// program parsers.
+type hdrCache struct {
+	host   boxed
+	msgid  boxed
+	app    boxed // log.syslog.appname
+	name   boxed // process.name of app
+	procid boxed // log.syslog.procid
+	pid    any   // process.pid of procid, nil when not a number
+
+	msg      string // the record's message ("" when none)
+	appname  string
+	procName string
+}
+
+// reset forgets the previous record.
+func (c *hdrCache) reset() { c.msg, c.appname, c.procName = "", "", "" }
+
+// get returns b as a boxed string, reusing the last value when equal.
+func (b *boxed) get(v []byte) any {
+	if b.v == nil || string(v) != b.s {
+		b.s = string(v)
+		b.v = b.s
+	}
+	return b.v
+}
+
+// setHost stores host.hostname (non-empty).
+func (c *hdrCache) setHost(ev *event.Event, host []byte) {
+	ev.Fields["host.hostname"] = c.host.get(host)
+}
+
+// setMsgID stores log.syslog.msgid and event.code (non-empty).
+func (c *hdrCache) setMsgID(ev *event.Event, id []byte) {
+	v := c.msgid.get(id)
+	ev.Fields["log.syslog.msgid"] = v
+	ev.Fields["event.code"] = v
+}
+
+// setAppname is setAppname with the cache; app is not empty.
+func (c *hdrCache) setAppname(ev *event.Event, app []byte) {
+	if c.app.v == nil || string(app) != c.app.s {
+		c.app.s = string(app)
+		c.app.v = c.app.s
+		c.name = c.app
+		for i := 1; i < len(app); i++ {
+			if app[i] == '(' {
+				c.name.s = c.app.s[:i]
+				c.name.v = c.name.s
+				break
+			}
+		}
+	}
+	ev.Fields["log.syslog.appname"] = c.app.v
+	ev.Fields["process.name"] = c.name.v
+	c.appname, c.procName = c.app.s, c.name.s
+}
+
+// setProcID is setProcID with the cache; procid is not empty.
+func (c *hdrCache) setProcID(ev *event.Event, procid []byte) {
+	if c.procid.v == nil || string(procid) != c.procid.s {
+		c.procid.s = string(procid)
+		c.procid.v = c.procid.s
+		c.pid = nil
+		if pid, err := strconv.ParseInt(c.procid.s, 10, 64); err == nil && pid >= 0 {
+			c.pid = pid
+		}
+	}
+	ev.Fields["log.syslog.procid"] = c.procid.v
+	if c.pid != nil {
+		ev.Fields["process.pid"] = c.pid
+	}
 }
 
 func newSyslog(name string, o Options, mode syslogMode) *syslogParser {
@@ -49,6 +134,7 @@ func (p *syslogParser) Name() string { return p.name }
 
 func (p *syslogParser) Parse(line []byte, ev *event.Event) error {
 	begin(ev, line, p.opts)
+	p.hdr.reset()
 	var err error
 	switch p.mode {
 	case mode5424:
@@ -66,10 +152,16 @@ func (p *syslogParser) Parse(line []byte, ev *event.Event) error {
 		return fail(ev, err)
 	}
 	ev.Category = event.CategorySystem
-	if applyProgram(ev) {
+	msg, app, name := p.hdr.msg, p.hdr.appname, p.hdr.procName
+	if p.opts.UseGoSyslog5424 && p.mode != mode3164 {
+		msg, _ = ev.Fields["message"].(string)
+		app, _ = ev.Fields["log.syslog.appname"].(string)
+		name, _ = ev.Fields["process.name"].(string)
+	}
+	if applyProgramTo(ev, &p.slab, msg, app, name) {
 		ev.Category = event.CategorySecurity
 	}
-	if msg, ok := ev.Fields["message"].(string); ok && len(msg) > 4 && msg[:4] == "CEF:" {
+	if len(msg) > 4 && msg[:4] == "CEF:" {
 		if p.cef.parseBody(msg, ev) == nil {
 			ev.Category = event.CategorySecurity
 		}
@@ -104,7 +196,7 @@ func looks5424(line []byte) bool {
 
 func (p *syslogParser) parse5424(line []byte, ev *event.Event) error {
 	if !p.opts.UseGoSyslog5424 {
-		return p.s5424.parse(line, ev)
+		return p.s5424.parse(line, ev, &p.hdr)
 	}
 	m, err := p.m5424.Parse(line)
 	if err != nil {
@@ -255,25 +347,29 @@ func (p *syslogParser) parse3164(line []byte, ev *event.Event) error {
 	rest := s[i:]
 	tok, after := nextWord(rest)
 	if app, pid, ok := parseTag(tok); ok {
-		setTag(ev, app, pid)
+		p.hdr.setTag(ev, app, pid)
 		rest = after
 	} else if len(tok) > 0 {
-		ev.Set("host.hostname", string(tok))
+		p.hdr.setHost(ev, tok)
 		rest = after
 		tok2, after2 := nextWord(rest)
 		if app, pid, ok := parseTag(tok2); ok {
-			setTag(ev, app, pid)
+			p.hdr.setTag(ev, app, pid)
 			rest = after2
 		}
 	}
-	ev.Set("message", string(rest))
+	if len(rest) > 0 {
+		p.hdr.msg = string(rest)
+		ev.Fields["message"] = p.hdr.msg
+	}
 	return nil
 }
 
-func setTag(ev *event.Event, app, pid []byte) {
-	setAppname(ev, string(app))
+// setTag stores the APP-NAME and PID of a TAG; app is not empty.
+func (c *hdrCache) setTag(ev *event.Event, app, pid []byte) {
+	c.setAppname(ev, app)
 	if len(pid) > 0 {
-		setProcID(ev, string(pid))
+		c.setProcID(ev, pid)
 	}
 }
 
@@ -387,6 +483,14 @@ func (p *syslogParser) parseTime3164(s []byte) (time.Time, int, bool) {
 		return t, i, true
 	}
 	now := p.opts.now().In(loc)
+	// The year closest to now: this year's date when it is within 150
+	// days of now (any other year's is over 200 days away), else the
+	// nearest of the previous, current and next years' dates.
+	if t := time.Date(now.Year(), time.Month(mon), day, hh, mm, ss, nsec, loc); t.Day() == day {
+		if d := t.Sub(now); d < 150*24*time.Hour && d > -150*24*time.Hour {
+			return t, i, true
+		}
+	}
 	var best time.Time
 	var bestD time.Duration = -1
 	for y := now.Year() - 1; y <= now.Year()+1; y++ {
