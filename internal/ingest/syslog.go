@@ -322,17 +322,25 @@ func (s *SyslogServer) serveConn(c net.Conn, kind string) {
 }
 
 // readBatch reads frames until evs is full or the next read would block.
+// The idle deadline is set once per batch, before its first read (the one
+// that may wait for the sender; later frames come from the buffer), and
+// the frames read are counted once per batch.
 func (s *SyslogServer) readBatch(c net.Conn, fr *FrameReader, p normalize.Parser, kind string, e *entry, evs []event.Event) (int, error) {
-	n := 0
+	n, frames := 0, 0
+	defer func() {
+		if frames > 0 {
+			s.in.received(kind, frames)
+		}
+	}()
+	_ = c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
 	for n < len(evs) {
 		if n > 0 && !fr.Buffered() {
 			return n, nil
 		}
-		_ = c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
 		frame, err := fr.Next()
 		if err != nil {
 			if errors.Is(err, ErrFrameTooLarge) {
-				s.in.received(kind, 1)
+				frames++
 				s.in.refuse(kind, ReasonTooLarge, 1)
 				s.in.health.fail(e.src.ID, err.Error())
 				continue
@@ -346,7 +354,7 @@ func (s *SyslogServer) readBatch(c net.Conn, fr *FrameReader, p normalize.Parser
 			}
 			return n, err
 		}
-		s.in.received(kind, 1)
+		frames++
 		evs[n].ID = "" // a reused slot: Submit gives it a new id
 		if perr := p.Parse(frame, &evs[n]); perr != nil {
 			if !errors.Is(perr, normalize.ErrNoEvent) {
