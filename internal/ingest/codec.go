@@ -2,13 +2,11 @@ package ingest
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vedetta-sec/vedetta/internal/bus"
@@ -91,78 +89,18 @@ func appendValue(b []byte, v any) []byte {
 	return event.AppendJSONString(b, fmt.Sprint(v))
 }
 
-// wireEvent mirrors event.Event with raw fields for decoding.
-type wireEvent struct {
-	ID       string                     `json:"id"`
-	TenantID string                     `json:"tenant_id"`
-	SourceID string                     `json:"source_id"`
-	Observed time.Time                  `json:"@timestamp"`
-	Received time.Time                  `json:"received"`
-	Category string                     `json:"category"`
-	Fields   map[string]json.RawMessage `json:"fields"`
-	Raw      string                     `json:"raw"`
-}
-
 // UnmarshalEvent decodes what MarshalEvent encoded, restoring field values
 // to event.Event's closed set: string, int64 (numbers without fraction or
-// exponent), float64, bool and []string. null values are dropped.
+// exponent), float64, bool and []string. null values are dropped. On error
+// (wrapping ErrBadEvent) ev is left zero.
 func UnmarshalEvent(data []byte, ev *event.Event) error {
-	var w wireEvent
-	if err := json.Unmarshal(data, &w); err != nil {
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
+	if err := d.event(data, ev); err != nil {
+		*ev = event.Event{}
 		return fmt.Errorf("%w: %w", ErrBadEvent, err)
 	}
-	if w.ID == "" || w.TenantID == "" || w.SourceID == "" {
-		return fmt.Errorf("%w: missing id, tenant_id or source_id", ErrBadEvent)
-	}
-	*ev = event.Event{ID: w.ID, TenantID: w.TenantID, SourceID: w.SourceID, Observed: w.Observed,
-		Received: w.Received, Category: w.Category, Raw: w.Raw, Fields: make(map[string]any, len(w.Fields))}
-	for k, raw := range w.Fields {
-		v, err := decodeValue(raw)
-		if err != nil {
-			return fmt.Errorf("%w: field %q: %w", ErrBadEvent, k, err)
-		}
-		if v != nil {
-			ev.Fields[k] = v
-		}
-	}
 	return nil
-}
-
-func decodeValue(raw json.RawMessage) (any, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return nil, errors.New("empty value")
-	}
-	switch raw[0] {
-	case '"':
-		var s string
-		err := json.Unmarshal(raw, &s)
-		return s, err
-	case 't', 'f':
-		var v bool
-		err := json.Unmarshal(raw, &v)
-		return v, err
-	case 'n':
-		return nil, nil
-	case '[':
-		var l []string
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return nil, fmt.Errorf("list of strings: %w", err)
-		}
-		return l, nil
-	default:
-		s := string(raw)
-		if !strings.ContainsAny(s, ".eE") {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return n, nil
-			}
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("number: %w", err)
-		}
-		return f, nil
-	}
 }
 
 // A bus message on bus.StreamEvents holds one or more events, one
@@ -238,6 +176,8 @@ func MessageID(evs []event.Event) string {
 // error wrapping ErrBadEvent naming the line.
 func DecodeMessage(dst []event.Event, data []byte) ([]event.Event, error) {
 	n := len(dst)
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
 	for line := 1; len(data) > 0; line++ {
 		var l []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -249,9 +189,9 @@ func DecodeMessage(dst []event.Event, data []byte) ([]event.Event, error) {
 			continue
 		}
 		dst = append(dst, event.Event{})
-		if err := UnmarshalEvent(l, &dst[len(dst)-1]); err != nil {
+		if err := d.event(l, &dst[len(dst)-1]); err != nil {
 			clear(dst[n:])
-			return dst[:n], fmt.Errorf("line %d: %w", line, err)
+			return dst[:n], fmt.Errorf("line %d: %w: %w", line, ErrBadEvent, err)
 		}
 	}
 	if len(dst) == n {

@@ -127,13 +127,27 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(msgs[0].Data)
 	f.Add([]byte("{}\n{}"))
 	f.Add([]byte("\n"))
+	for _, c := range decodeCases {
+		f.Add([]byte(c.in))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		evs, err := DecodeMessage(nil, data)
+		// The decoder agrees with encoding/json (the decoder it replaced).
+		want, werr := oracleDecodeMessage(nil, data)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("error %v, oracle's %v", err, werr)
+		}
 		if err != nil {
 			if len(evs) != 0 {
 				t.Fatalf("error %v with %d events", err, len(evs))
 			}
+			if !errors.Is(err, ErrBadEvent) {
+				t.Fatalf("error %v does not wrap ErrBadEvent", err)
+			}
 			return
+		}
+		if diff := cmp.Diff(want, evs); diff != "" {
+			t.Fatalf("(-oracle +decoder):\n%s", diff)
 		}
 		// What decodes re-encodes and decodes to the same events.
 		out, _ := AppendMessages(nil, nil, "s", evs, PackLimits{MaxEvents: len(evs), MaxBytes: 1 << 30})
