@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/vedetta-sec/vedetta/internal/bus"
 	"github.com/vedetta-sec/vedetta/internal/event"
 	"github.com/vedetta-sec/vedetta/internal/normalize"
@@ -112,4 +114,31 @@ func BenchmarkAppendMessages(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 		})
 	}
+}
+
+// BenchmarkEventID measures making one event id and its text: the
+// google/uuid generator Submit used before, and idGen.
+func BenchmarkEventID(b *testing.B) {
+	b.Run("uuid.NewV7", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			id, err := uuid.NewV7()
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = id.String()
+		}
+	})
+	b.Run("idGen", func(b *testing.B) {
+		g := newIDGen()
+		var ids [64][16]byte
+		b.ReportAllocs()
+		for b.Loop() {
+			g.fill(ids[:], time.Now())
+			for i := range ids {
+				_ = idString(&ids[i])
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/id")
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
@@ -105,6 +104,7 @@ type Ingester struct {
 	limiters map[string]*sourceLimiter
 
 	encPool sync.Pool // *[]byte
+	ids     *idGen
 }
 
 type sourceLimiter struct {
@@ -142,6 +142,7 @@ func New(opts Options) (*Ingester, error) {
 		tenants:  make(map[string]*rate.Limiter),
 		limiters: make(map[string]*sourceLimiter),
 		health:   newHealthBook(),
+		ids:      newIDGen(),
 	}
 	in.reg = newRegistry(opts.Sources, opts.ReloadInterval, in.log)
 	return in, nil
@@ -249,16 +250,9 @@ func (in *Ingester) Submit(ctx context.Context, kind string, src *store.Source, 
 	if bp != nil {
 		buf = (*bp.(*[]byte))[:0]
 	}
+	in.stampIDs(evs, now)
 	for i := range evs {
 		ev := &evs[i]
-		if ev.ID == "" {
-			id, err := uuid.NewV7()
-			if err != nil {
-				return fmt.Errorf("ingest: event id: %w", err)
-			}
-			ev.ID = id.String()
-			ev.Received = now
-		}
 		ev.TenantID, ev.SourceID = src.TenantID, src.ID
 		if ev.Observed.IsZero() {
 			ev.Observed = ev.Received
@@ -284,6 +278,32 @@ func (in *Ingester) Submit(ctx context.Context, kind string, src *store.Source, 
 	in.m.accepted.WithLabelValues(kind).Add(float64(len(evs)))
 	in.health.accept(src.ID, len(evs), latestObserved(evs), now)
 	return nil
+}
+
+// stampIDs gives the events without an id a new one (see idGen) and now
+// as their time of receipt.
+func (in *Ingester) stampIDs(evs []event.Event, now time.Time) {
+	var ids [64][16]byte
+	wall := time.Now()
+	for i := 0; i < len(evs); {
+		// The next up to 64 events without an id.
+		var idx [len(ids)]int
+		n := 0
+		for ; i < len(evs) && n < len(idx); i++ {
+			if evs[i].ID == "" {
+				idx[n] = i
+				n++
+			}
+		}
+		if n == 0 {
+			return
+		}
+		in.ids.fill(ids[:n], wall)
+		for j, k := range idx[:n] {
+			evs[k].ID = idString(&ids[j])
+			evs[k].Received = now
+		}
+	}
 }
 
 func latestObserved(evs []event.Event) time.Time {
