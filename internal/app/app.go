@@ -26,6 +26,7 @@ import (
 	"github.com/vedetta-sec/vedetta/internal/auth"
 	"github.com/vedetta-sec/vedetta/internal/bus/natsbus"
 	"github.com/vedetta-sec/vedetta/internal/config"
+	"github.com/vedetta-sec/vedetta/internal/secret"
 	"github.com/vedetta-sec/vedetta/internal/site/sitegeo"
 	"github.com/vedetta-sec/vedetta/internal/store"
 	"github.com/vedetta-sec/vedetta/internal/store/postgres"
@@ -69,7 +70,39 @@ func OpenStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (sto
 		st.Close()
 		return nil, fmt.Errorf("app: migrate: %w", err)
 	}
+	if err := sealSecrets(ctx, cfg, st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return st, nil
+}
+
+// sealSecrets gives the store the key that seals the credentials it
+// keeps, then seals those still stored in clear.
+func sealSecrets(ctx context.Context, cfg config.Config, st store.Store) error {
+	ss, ok := st.(interface {
+		SetSecrets(*secret.Box)
+		SealStoredSecrets(context.Context) (int, error)
+	})
+	if !ok {
+		return fmt.Errorf("app: the %T store cannot seal credentials", st)
+	}
+	key, err := secret.LoadOrCreateKey(cfg.SecretsKeyFile())
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	box, err := secret.New(key)
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	ss.SetSecrets(box)
+	if _, err := ss.SealStoredSecrets(ctx); err != nil {
+		if errors.Is(err, secret.ErrOpen) {
+			return fmt.Errorf("app: %w; restore the key file %s saved with this database (secrets.key_file)", err, cfg.SecretsKeyFile())
+		}
+		return fmt.Errorf("app: sealing stored credentials: %w", err)
+	}
+	return nil
 }
 
 // App is a running Vedetta process.

@@ -31,6 +31,17 @@ type Config struct {
 	Map     Map     `yaml:"map"`
 	Detect  Detect  `yaml:"detect"`
 	Ingest  Ingest  `yaml:"ingest"`
+	Secrets Secrets `yaml:"secrets"`
+}
+
+// Secrets configures how credentials kept in the database (SMTP
+// passwords, webhook secrets, a remote police centre's token, the
+// pseudonymisation key) are sealed: AES-256-GCM under a 32-byte key file,
+// created with mode 0600 on first start when missing. Instances sharing
+// one PostgreSQL database must be given the same file.
+type Secrets struct {
+	// KeyFile defaults to secrets.key in DataDir.
+	KeyFile string `yaml:"key_file"`
 }
 
 // Ingest configures the event receivers shared by every tenant (sources
@@ -196,6 +207,7 @@ func Decode(r io.Reader, cfg *Config) error {
 // envVars maps environment variables to setters.
 var envVars = map[string]func(c *Config, v string) error{
 	"VEDETTA_DATA_DIR":              func(c *Config, v string) error { c.DataDir = v; return nil },
+	"VEDETTA_SECRETS_KEY_FILE":      func(c *Config, v string) error { c.Secrets.KeyFile = v; return nil },
 	"VEDETTA_HTTP_ADDR":             func(c *Config, v string) error { c.HTTP.Addr = v; return nil },
 	"VEDETTA_HTTP_TLS_CERT":         func(c *Config, v string) error { c.HTTP.TLSCert = v; return nil },
 	"VEDETTA_HTTP_TLS_KEY":          func(c *Config, v string) error { c.HTTP.TLSKey = v; return nil },
@@ -321,6 +333,15 @@ func (c *Config) SQLitePath() string {
 		return p
 	}
 	return filepath.Join(c.DataDir, "vedetta.db")
+}
+
+// SecretsKeyFile returns the path of the key that seals stored
+// credentials.
+func (c *Config) SecretsKeyFile() string {
+	if c.Secrets.KeyFile != "" {
+		return c.Secrets.KeyFile
+	}
+	return filepath.Join(c.DataDir, "secrets.key")
 }
 
 // IsPostgres reports whether the DSN selects PostgreSQL.

@@ -27,7 +27,8 @@ func TestLoadFileAndEnv(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "v.yaml")
 	os.WriteFile(p, []byte("data_dir: /var/lib/vedetta\nhttp:\n  addr: 127.0.0.1:9000\nsession:\n  idle: 10m\n  absolute: 8h\n"), 0o600)
-	env := map[string]string{"VEDETTA_LOG_LEVEL": "debug", "VEDETTA_DATABASE_DSN": "postgres://x@127.0.0.1/v"}
+	env := map[string]string{"VEDETTA_LOG_LEVEL": "debug", "VEDETTA_DATABASE_DSN": "postgres://x@127.0.0.1/v",
+		"VEDETTA_SECRETS_KEY_FILE": "/etc/vedetta/secrets.key"}
 	cfg, err := Load(p, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +38,12 @@ func TestLoadFileAndEnv(t *testing.T) {
 	}
 	if time.Duration(cfg.Session.Idle) != 10*time.Minute {
 		t.Fatalf("idle = %v", cfg.Session.Idle)
+	}
+	if cfg.SecretsKeyFile() != "/etc/vedetta/secrets.key" {
+		t.Errorf("secrets key file = %q", cfg.SecretsKeyFile())
+	}
+	if def := Default(); def.SecretsKeyFile() != filepath.Join("data", "secrets.key") {
+		t.Errorf("default secrets key file = %q", def.SecretsKeyFile())
 	}
 }
 

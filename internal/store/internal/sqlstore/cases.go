@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -883,8 +884,16 @@ func (s *Store) GetIncidentSettings(ctx context.Context, tenantID string) (strin
 	if err != nil {
 		return "", s.fail("get incident settings", err)
 	}
+	if v, err = s.box.Open(settingsPurpose(tenantID), v); err != nil {
+		return "", fmt.Errorf("%s: get incident settings: %w", s.d.Name, err)
+	}
 	return v, nil
 }
+
+// settingsPurpose names a tenant's sealed incident settings (they hold
+// webhook secrets, the SMTP password, the remote centre's token and the
+// pseudonymisation key).
+func settingsPurpose(tenantID string) string { return "incident_settings.settings|" + tenantID }
 
 // SetIncidentSettings stores the tenant's incident settings (a JSON
 // object).
@@ -895,7 +904,7 @@ func (s *Store) SetIncidentSettings(ctx context.Context, tenantID, settings stri
 		return s.invalid(op, "settings must be a JSON object")
 	}
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO incident_settings (tenant_id, settings) VALUES ($1, $2)
-		ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings`, tenantID, v); err != nil {
+		ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings`, tenantID, s.box.Seal(settingsPurpose(tenantID), v)); err != nil {
 		return s.fail(op, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/vedetta-sec/vedetta/internal/store"
@@ -12,13 +13,22 @@ import (
 const channelCols = `id, tenant_id, user_id, name, kind, target, config, min_severity, digest_severity, digest_every_ms,
 	quiet_from, quiet_to, timezone, enabled, last_success, last_failure, last_error, failures, last_digest, created_at, updated_at`
 
-func scanChannel(sc scanner) (store.NotifyChannel, error) {
+// channelPurpose names a channel's sealed config (secret.Box): the
+// credentials it holds open only in this tenant's row of this channel.
+func channelPurpose(tenantID, id string) string {
+	return "notify_channels.config|" + tenantID + "|" + id
+}
+
+func (s *Store) scanChannel(sc scanner) (store.NotifyChannel, error) {
 	var c store.NotifyChannel
 	var every, succ, fail, digest, created, updated int64
 	err := sc.Scan(&c.ID, &c.TenantID, &c.UserID, &c.Name, &c.Kind, &c.Target, &c.Config, &c.MinSeverity, &c.DigestSeverity,
 		&every, &c.QuietFrom, &c.QuietTo, &c.Timezone, &c.Enabled, &succ, &fail, &c.LastError, &c.Failures, &digest, &created, &updated)
 	if err != nil {
 		return c, err
+	}
+	if c.Config, err = s.box.Open(channelPurpose(c.TenantID, c.ID), c.Config); err != nil {
+		return c, fmt.Errorf("notify channel %s config: %w", c.ID, err)
 	}
 	c.DigestEvery = time.Duration(every) * time.Millisecond
 	c.LastSuccess, c.LastFailure, c.LastDigest = fromMS(succ), fromMS(fail), fromMS(digest)
@@ -71,7 +81,8 @@ func (s *Store) CreateNotifyChannel(ctx context.Context, c *store.NotifyChannel)
 	now := s.nowMS()
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO notify_channels (`+channelCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, 0, '', 0, 0, $15, $15)`,
-		id, c.TenantID, c.UserID, c.Name, c.Kind, c.Target, c.Config, string(c.MinSeverity), string(c.DigestSeverity),
+		id, c.TenantID, c.UserID, c.Name, c.Kind, c.Target, s.box.Seal(channelPurpose(c.TenantID, id), c.Config),
+		string(c.MinSeverity), string(c.DigestSeverity),
 		c.DigestEvery.Milliseconds(), c.QuietFrom, c.QuietTo, c.Timezone, c.Enabled, toMS(now)); err != nil {
 		return s.fail(op, err)
 	}
@@ -82,7 +93,7 @@ func (s *Store) CreateNotifyChannel(ctx context.Context, c *store.NotifyChannel)
 
 // GetNotifyChannel returns one of the tenant's channels.
 func (s *Store) GetNotifyChannel(ctx context.Context, tenantID, id string) (*store.NotifyChannel, error) {
-	c, err := scanChannel(s.r.QueryRowContext(ctx, `SELECT `+channelCols+` FROM notify_channels
+	c, err := s.scanChannel(s.r.QueryRowContext(ctx, `SELECT `+channelCols+` FROM notify_channels
 		WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 	if err != nil {
 		return nil, s.fail("get notify channel", err)
@@ -93,13 +104,13 @@ func (s *Store) GetNotifyChannel(ctx context.Context, tenantID, id string) (*sto
 // ListNotifyChannels returns the tenant's channels by name.
 func (s *Store) ListNotifyChannels(ctx context.Context, tenantID string) ([]store.NotifyChannel, error) {
 	return collect(ctx, s, "list notify channels", `SELECT `+channelCols+` FROM notify_channels
-		WHERE tenant_id = $1 ORDER BY name, id`, scanChannel, tenantID)
+		WHERE tenant_id = $1 ORDER BY name, id`, s.scanChannel, tenantID)
 }
 
 // ListAllNotifyChannels returns every enabled channel.
 func (s *Store) ListAllNotifyChannels(ctx context.Context) ([]store.NotifyChannel, error) {
 	return collect(ctx, s, "list all notify channels", `SELECT `+channelCols+` FROM notify_channels
-		WHERE enabled = $1 ORDER BY tenant_id, name, id`, scanChannel, true)
+		WHERE enabled = $1 ORDER BY tenant_id, name, id`, s.scanChannel, true)
 }
 
 // UpdateNotifyChannel writes a channel's settings.
@@ -112,7 +123,8 @@ func (s *Store) UpdateNotifyChannel(ctx context.Context, c *store.NotifyChannel)
 	if err := s.execOne(ctx, op, `UPDATE notify_channels SET user_id = $3, name = $4, kind = $5, target = $6, config = $7,
 		min_severity = $8, digest_severity = $9, digest_every_ms = $10, quiet_from = $11, quiet_to = $12, timezone = $13,
 		enabled = $14, updated_at = $15 WHERE id = $1 AND tenant_id = $2`,
-		c.ID, c.TenantID, c.UserID, c.Name, c.Kind, c.Target, c.Config, string(c.MinSeverity), string(c.DigestSeverity),
+		c.ID, c.TenantID, c.UserID, c.Name, c.Kind, c.Target, s.box.Seal(channelPurpose(c.TenantID, c.ID), c.Config),
+		string(c.MinSeverity), string(c.DigestSeverity),
 		c.DigestEvery.Milliseconds(), c.QuietFrom, c.QuietTo, c.Timezone, c.Enabled, toMS(now)); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/vedetta-sec/vedetta/internal/secret"
 	"github.com/vedetta-sec/vedetta/internal/store"
 )
 
@@ -52,6 +53,9 @@ type Store struct {
 	d    Dialect
 	log  *slog.Logger
 	now  func() time.Time
+	// box seals the credentials kept in the database (SetSecrets); nil
+	// until set, when they are written in clear.
+	box *secret.Box
 }
 
 var _ store.Store = (*Store)(nil)
