@@ -1,6 +1,9 @@
 package event
 
-import "unicode/utf8"
+import (
+	"math/bits"
+	"unicode/utf8"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -13,6 +16,9 @@ func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i = PlainJSONRun(s, i); i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -59,4 +65,36 @@ func AppendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// PlainJSONRun returns the index of the first byte of s from i on that a
+// JSON string encoder or decoder cannot copy as it is: '"', '\\', a control
+// character or a non-ASCII byte (len(s) if there is none). It tests eight
+// bytes at a time; the bus event codec of ingest and AppendJSONString
+// share it.
+func PlainJSONRun[T ~string | ~[]byte](s T, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q := w ^ ('"' * ones)
+		e := w ^ ('\\' * ones)
+		// High bit of a byte set when it is < 0x20, '"', '\\' (the
+		// "has less" and "has zero" tricks) or non-ASCII. Borrows may
+		// flag bytes above a flagged byte, never below: the lowest flag
+		// is exact.
+		m := ((w-0x20*ones)&^w | (q-ones)&^q | (e-ones)&^e | w) & highs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
 }

@@ -31,9 +31,9 @@ func AppendEvent(b []byte, ev *event.Event) []byte {
 	b = append(b, `,"source_id":`...)
 	b = event.AppendJSONString(b, ev.SourceID)
 	b = append(b, `,"@timestamp":"`...)
-	b = ev.Observed.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = appendTimeUTC(b, ev.Observed)
 	b = append(b, `","received":"`...)
-	b = ev.Received.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = appendTimeUTC(b, ev.Received)
 	b = append(b, `","category":`...)
 	b = event.AppendJSONString(b, ev.Category)
 	b = append(b, `,"fields":{`...)
@@ -53,6 +53,61 @@ func AppendEvent(b []byte, ev *event.Event) []byte {
 		b = event.AppendJSONString(b, ev.Raw)
 	}
 	return append(b, '}')
+}
+
+// appendTimeUTC appends t.UTC().AppendFormat(b, time.RFC3339Nano), the
+// common case (years 0 to 9999) written directly.
+func appendTimeUTC(b []byte, t time.Time) []byte {
+	const unixToCivil = 719468 // days from 0000-03-01 to 1970-01-01
+	secs := t.Unix()
+	days := secs / 86400
+	if secs%86400 < 0 {
+		days--
+	}
+	// Howard Hinnant's civil_from_days, in a proleptic Gregorian calendar
+	// whose years start on 1 March.
+	z := days + unixToCivil
+	if z < 0 || z >= 146097*25 { // outside years 0 to 9999
+		return t.UTC().AppendFormat(b, time.RFC3339Nano)
+	}
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year := yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	if year > 9999 {
+		return t.UTC().AppendFormat(b, time.RFC3339Nano)
+	}
+	sod := secs - days*86400
+	hour, minute, sec := sod/3600, sod/60%60, sod%60
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10))
+	if ns := t.Nanosecond(); ns != 0 {
+		// Nine digits without the trailing zeros.
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z')
 }
 
 func appendValue(b []byte, v any) []byte {

@@ -108,3 +108,22 @@ func FuzzEventRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendTimeUTC compares the hand-written time encoding with the time
+// package's RFC 3339 (nanoseconds) in UTC, around the edges of its range.
+func TestAppendTimeUTC(t *testing.T) {
+	times := []time.Time{{}, time.Unix(0, 0), time.Unix(-1, 999999999), time.Unix(0, 1), time.Unix(1, 100),
+		time.Date(2024, 2, 29, 23, 59, 59, 120000000, time.UTC), time.Date(2000, 3, 1, 0, 0, 0, 0, time.FixedZone("x", 3600)),
+		time.Date(1900, 2, 28, 12, 0, 0, 5, time.UTC), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 24, 8, 15, 2, 123456789, time.Local)}
+	for i := int64(-80000); i < 400000; i += 7 {
+		times = append(times, time.Unix(i*86400+i%86400, i*1237%1e9))
+	}
+	for _, tm := range times {
+		want := tm.UTC().Format(time.RFC3339Nano)
+		if got := string(appendTimeUTC(nil, tm)); got != want {
+			t.Fatalf("appendTimeUTC(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}

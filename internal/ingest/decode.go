@@ -2,11 +2,9 @@ package ingest
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"math/bits"
 	"slices"
 	"strconv"
 	"sync"
@@ -616,7 +614,7 @@ func (d *decoder) str() ([]byte, error) {
 	b := d.data
 	start := d.i + 1
 	for i := start; ; {
-		i = plainRun(b, i)
+		i = event.PlainJSONRun(b, i)
 		if i >= len(b) {
 			break
 		}
@@ -641,35 +639,6 @@ func (d *decoder) str() ([]byte, error) {
 	return nil, d.fail("unterminated string")
 }
 
-// plainRun returns the index of the first byte of b from i on that a
-// string cannot copy as it is: '"', '\\', a control character or a
-// non-ASCII byte (len(b) if none). It tests eight bytes at a time.
-func plainRun(b []byte, i int) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		q := w ^ ('"' * ones)
-		e := w ^ ('\\' * ones)
-		// High bit of a byte set when it is < 0x20, '"', '\\' (the
-		// "has less" and "has zero" tricks) or non-ASCII. Borrows may
-		// flag bytes above a flagged byte, never below: the lowest flag
-		// is exact.
-		m := ((w-0x20*ones)&^w | (q-ones)&^q | (e-ones)&^e | w) & highs
-		if m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return i
-		}
-	}
-	return i
-}
-
 // strSlow continues str from b[i], the first byte that needs rewriting
 // (an escape or invalid UTF-8), into the scratch space.
 func (d *decoder) strSlow(start, i int) ([]byte, error) {
@@ -677,7 +646,7 @@ func (d *decoder) strSlow(start, i int) ([]byte, error) {
 	out := append(d.scratch[:0], b[start:i]...)
 	defer func() { d.scratch = out[:0] }()
 	for i < len(b) {
-		if j := plainRun(b, i); j > i {
+		if j := event.PlainJSONRun(b, i); j > i {
 			out = append(out, b[i:j]...)
 			if i = j; i >= len(b) {
 				break

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -257,51 +256,6 @@ func TestDecodeReuse(t *testing.T) {
 		want := event.Event{ID: "j", TenantID: "t", SourceID: "s", Fields: map[string]any{"b": "Ab"}}
 		if diff := cmp.Diff(want, ev); diff != "" {
 			t.Fatalf("(-want +got):\n%s", diff)
-		}
-	}
-}
-
-// TestPlainRun checks the word-at-a-time scan against the byte test for
-// every byte value at every position of a word and across words.
-func TestPlainRun(t *testing.T) {
-	special := func(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }
-	for c := range 256 {
-		for pos := range 20 {
-			for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', '~', 0x7f} {
-				b := bytes.Repeat([]byte{fill}, 20)
-				b[pos] = byte(c)
-				want := len(b)
-				if special(byte(c)) {
-					want = pos
-				}
-				for start := 0; start <= pos; start++ {
-					if got := plainRun(b, start); got != want {
-						t.Fatalf("plainRun(%q, %d) = %d, want %d", b, start, got, want)
-					}
-				}
-			}
-		}
-	}
-	// Two special bytes: the first is found whatever follows it.
-	for c1 := range 256 {
-		if !special(byte(c1)) {
-			continue
-		}
-		for c2 := range 256 {
-			b := []byte("abcdefghijklmnop")
-			b[3], b[4] = byte(c1), byte(c2)
-			if got := plainRun(b, 0); got != 3 {
-				t.Fatalf("plainRun(%q) = %d, want 3", b, got)
-			}
-			b[3], b[4] = 'x', byte(c1)
-			b[2] = byte(c2)
-			want := 4
-			if special(byte(c2)) {
-				want = 2
-			}
-			if got := plainRun(b, 0); got != want {
-				t.Fatalf("plainRun(%q) = %d, want %d", b, got, want)
-			}
 		}
 	}
 }
