@@ -3,9 +3,11 @@
 //
 // EventWriter is the durable consumer bus.ConsumerEventStore on
 // bus.StreamEvents. It decodes each batch of deliveries (each message
-// holds one or more events, ingest.DecodeMessage), stores all their events
-// with one store.EventStore.InsertEvents call and acknowledges the
-// messages only after the transaction has committed. A crash at any point therefore loses nothing:
+// holds one or more events, ingest.DecodeMessage), stores their events with
+// store.EventStore.InsertEvents calls of at most WriterOptions.TxEvents
+// events (one transaction each, short so that detection's alert writes get
+// the SQLite writer in between) and acknowledges the messages only after
+// every transaction has committed. A crash at any point therefore loses nothing:
 // the unacknowledged batch is delivered again, and InsertEvents skips the
 // events already stored (idempotent by event id).
 //
@@ -54,9 +56,16 @@ type EventSink interface {
 
 // WriterOptions tunes an EventWriter. The zero value gives the defaults.
 type WriterOptions struct {
-	// BatchSize is the most messages per InsertEvents call (default 500);
-	// a message holds up to ingest.PackLimits.MaxEvents events.
+	// BatchSize is the most messages per bus batch (default 500); a
+	// message holds up to ingest.PackLimits.MaxEvents events.
 	BatchSize int
+	// TxEvents is the most events per InsertEvents call, so one
+	// transaction (default 250). A bus batch is stored in as many
+	// transactions as it needs, and acknowledged once all have committed.
+	// On SQLite every writer shares one connection: a short transaction
+	// lets detection store its alerts between two of ours instead of
+	// waiting behind a whole batch of tens of thousands of events.
+	TxEvents int
 	// Linger is how long a batch may wait to fill (default 100ms).
 	Linger time.Duration
 	// MaxAttempts is how many deliveries a message that keeps failing to
@@ -76,6 +85,9 @@ func (o WriterOptions) withDefaults() WriterOptions {
 	}
 	if o.Linger <= 0 {
 		o.Linger = 100 * time.Millisecond
+	}
+	if o.TxEvents <= 0 {
+		o.TxEvents = 250
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 10
@@ -165,7 +177,8 @@ type item struct {
 }
 
 // Handle is the bus.Handler: it stores the events of all the batch's
-// messages with one InsertEvents call and settles the messages.
+// messages with InsertEvents calls of at most TxEvents events and settles
+// the messages.
 func (w *EventWriter) Handle(ctx context.Context, batch []bus.Delivery) error {
 	start := time.Now()
 	items := make([]item, 0, len(batch))
@@ -194,10 +207,20 @@ func (w *EventWriter) Handle(ctx context.Context, batch []bus.Delivery) error {
 			items = append(items, item{idx: i, ev: evs[j]})
 		}
 	}
-	n, err := w.sink.InsertEvents(ctx, evs)
-	if err == nil {
+	// items[j].ev is evs[j]: a failed chunk falls back to event by event
+	// from its first event on; the chunks before it are stored.
+	var err error
+	for from := 0; from < len(evs); from += w.opts.TxEvents {
+		chunk := evs[from:min(from+w.opts.TxEvents, len(evs))]
+		var n int
+		if n, err = w.sink.InsertEvents(ctx, chunk); err != nil {
+			items = items[from:]
+			break
+		}
 		w.stored.Add(int64(n))
-		w.duplicates.Add(int64(len(evs) - n))
+		w.duplicates.Add(int64(len(chunk) - n))
+	}
+	if err == nil {
 		w.batches.Observe(time.Since(start).Seconds())
 		return settle(drop, nil, nil)
 	}
@@ -207,7 +230,7 @@ func (w *EventWriter) Handle(ctx context.Context, batch []bus.Delivery) error {
 	// A refusal of one event fails the batch: find it. A transient error
 	// is retried as a batch, unless some message has used its attempts.
 	if !permanent(err) && !w.anyExhausted(batch, items) {
-		w.log.Warn("storing batch failed; it will be redelivered", "events", len(evs), "err", err)
+		w.log.Warn("storing batch failed; it will be redelivered", "events", len(items), "err", err)
 		return err
 	}
 	// Event by event. A message is retried if one of its events failed
