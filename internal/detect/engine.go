@@ -389,7 +389,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event) (Result, error) {
 		}
 		res.Alerts = append(res.Alerts, *a)
 		if a.Status != store.StatusSuppressed {
-			e.publish(ctx, a, created)
+			e.publish(ctx, a, created, ev.SourceID)
 		}
 	}
 	if ev.ID != "" {
@@ -401,17 +401,22 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event) (Result, error) {
 	return res, nil
 }
 
-// publish announces a new or updated alert. A failure to publish is logged,
-// not returned: the alert is stored, and retrying the event would not
-// publish it again (its matches are already counted).
-func (e *Engine) publish(ctx context.Context, a *store.Alert, created bool) {
+// publish announces a new or updated alert, first to the live dashboards
+// (an ephemeral notification, no round trip) and then on the ALERTS stream
+// for the notifier. A failure to publish is logged, not returned: the alert
+// is stored, and retrying the event would not publish it again (its
+// matches are already counted).
+func (e *Engine) publish(ctx context.Context, a *store.Alert, created bool, sourceID string) {
 	if e.bus == nil {
 		return
 	}
-	data, err := json.Marshal(Message{Created: created, Alert: NewAlertDoc(a)})
+	data, err := json.Marshal(Message{Created: created, Alert: NewAlertDoc(a), SourceID: sourceID})
 	if err != nil {
 		e.log.Error("encode alert", "err", err)
 		return
+	}
+	if err := e.bus.Notify(bus.LiveSubject(a.TenantID, "alerts"), data); err != nil {
+		e.log.Debug("alert notification not sent", "alert", a.ID, "err", err)
 	}
 	msgID := fmt.Sprintf("%s:%d", a.ID, a.Count)
 	if err := e.bus.Publish(ctx, bus.AlertSubject(a.TenantID), msgID, data); err != nil {
@@ -424,9 +429,6 @@ func (e *Engine) publish(ctx context.Context, a *store.Alert, created bool) {
 		}
 	} else {
 		e.stats.published.Add(1)
-	}
-	if err := e.bus.Notify(bus.LiveSubject(a.TenantID, "alerts"), data); err != nil {
-		e.log.Debug("alert notification not sent", "alert", a.ID, "err", err)
 	}
 }
 

@@ -55,4 +55,9 @@ func NewAlertDoc(a *store.Alert) AlertDoc {
 type Message struct {
 	Created bool     `json:"created"` // false: an existing alert grouped another match
 	Alert   AlertDoc `json:"alert"`
+	// SourceID is the source of the event that raised or updated the
+	// alert, when detection publishes it (empty from triage), so a live
+	// dashboard can name it without looking the event up: the event
+	// writer stores events asynchronously and may not have stored it yet.
+	SourceID string `json:"source_id,omitempty"`
 }

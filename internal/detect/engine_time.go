@@ -291,7 +291,7 @@ func (e *Engine) raiseHealth(ctx context.Context, a *store.Alert, window time.Du
 		if created {
 			e.stats.alerts.Add(1)
 		}
-		e.publish(ctx, a, created)
+		e.publish(ctx, a, created, "")
 	}
 	return nil
 }
