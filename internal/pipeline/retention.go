@@ -14,6 +14,7 @@ type RetentionStore interface {
 	ListTenants(ctx context.Context) ([]store.Tenant, error)
 	ListRetention(ctx context.Context, tenantID string) ([]store.Retention, error)
 	DeleteEventsBefore(ctx context.Context, tenantID, category string, t time.Time, limit int) (int64, error)
+	DeleteAlertsBefore(ctx context.Context, tenantID string, t time.Time, limit int) (int64, error)
 }
 
 // RetentionOptions tunes Retention. The zero value gives the defaults.
@@ -30,7 +31,8 @@ type RetentionOptions struct {
 	Now func() time.Time
 }
 
-// Retention deletes events past their tenant's retention policy.
+// Retention deletes events, and closed alerts, past their tenant's
+// retention policy (store.RetentionKinds).
 type Retention struct {
 	st   RetentionStore
 	log  *slog.Logger
@@ -77,7 +79,7 @@ func (r *Retention) Run(ctx context.Context) {
 }
 
 // RunOnce applies every tenant's policies once and returns how many events
-// it deleted. Events without a category are kept store.DefaultRetentionDays.
+// and alerts it deleted. Events without a category are kept store.DefaultRetentionDays.
 func (r *Retention) RunOnce(ctx context.Context) (int64, error) {
 	tenants, err := r.st.ListTenants(ctx)
 	if err != nil {
@@ -96,10 +98,18 @@ func (r *Retention) RunOnce(ctx context.Context) (int64, error) {
 				continue
 			}
 			cut := now.AddDate(0, 0, -p.Days)
-			n, err := r.purge(ctx, tn.ID, p.Category, cut)
+			del, what := func(limit int) (int64, error) {
+				return r.st.DeleteEventsBefore(ctx, tn.ID, p.Category, cut, limit)
+			}, "events past retention deleted"
+			if p.Category == store.RetentionAlerts {
+				del, what = func(limit int) (int64, error) {
+					return r.st.DeleteAlertsBefore(ctx, tn.ID, cut, limit)
+				}, "closed alerts past retention deleted"
+			}
+			n, err := r.purge(ctx, del)
 			total += n
 			if n > 0 {
-				r.log.Info("events past retention deleted", "tenant", tn.Slug, "category", p.Category,
+				r.log.Info(what, "tenant", tn.Slug, "category", p.Category,
 					"days", p.Days, "before", cut.UTC().Format(time.RFC3339), "count", n)
 			}
 			if err != nil {
@@ -111,10 +121,10 @@ func (r *Retention) RunOnce(ctx context.Context) (int64, error) {
 }
 
 // purge deletes in chunks until a chunk comes back short.
-func (r *Retention) purge(ctx context.Context, tenantID, category string, cut time.Time) (int64, error) {
+func (r *Retention) purge(ctx context.Context, del func(limit int) (int64, error)) (int64, error) {
 	var total int64
 	for {
-		n, err := r.st.DeleteEventsBefore(ctx, tenantID, category, cut, r.opts.Chunk)
+		n, err := del(r.opts.Chunk)
 		total += n
 		if err != nil || n < int64(r.opts.Chunk) {
 			return total, err

@@ -51,12 +51,39 @@ func TestRetention(t *testing.T) {
 	if _, err := f.st.InsertEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
+	// Closed alerts: A keeps the default 365 days, B sets 30.
+	if err := f.st.SetRetention(ctx, store.Retention{TenantID: f.b.ID, Category: store.RetentionAlerts, Days: 30}); err != nil {
+		t.Fatal(err)
+	}
+	type alertSpec struct {
+		tenant *store.Tenant
+		age    int
+		kept   bool
+	}
+	alertSpecs := []alertSpec{{f.a, 400, false}, {f.a, 300, true}, {f.b, 40, false}, {f.b, 20, true}}
+	alertIDs := make([]string, len(alertSpecs))
+	for i, s := range alertSpecs {
+		al := &store.Alert{TenantID: s.tenant.ID, Kind: store.AlertSigma, RuleID: "r", RuleTitle: "R", Severity: store.SeverityLow,
+			Title: "Brute force from 203.0.113.7", DedupKey: "k" + string(rune('0'+i)), LastSeen: days(s.age)}
+		if _, _, err := f.st.UpsertAlert(ctx, al, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.st.UpdateAlertStatus(ctx, s.tenant.ID, al.ID, store.StatusResolved); err != nil {
+			t.Fatal(err)
+		}
+		alertIDs[i] = al.ID
+	}
 	r := pipeline.NewRetention(f.st, nil, pipeline.RetentionOptions{Chunk: 2, Pause: -1, Now: func() time.Time { return now }})
 	n, err := r.RunOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wantDeleted int64
+	var wantDeleted int64 = 2 // alerts
+	for i, s := range alertSpecs {
+		if _, err := f.st.GetAlert(ctx, s.tenant.ID, alertIDs[i]); (err == nil) != s.kept {
+			t.Errorf("alert %d days old of %s: kept %v, want %v", s.age, s.tenant.Slug, err == nil, s.kept)
+		}
+	}
 	var gotKept, wantKept []bool
 	for i, s := range specs {
 		if !s.kept {

@@ -183,6 +183,12 @@ func (s *Suppression) Active(t time.Time) bool { return s.ExpiresAt.IsZero() || 
 
 // AlertStore keeps alerts, their comments and suppression rules.
 type AlertStore interface {
+	// DeleteAlertsBefore deletes up to limit of the tenant's closed alerts
+	// (resolved, false positive, suppressed) last seen before t that no
+	// case refers to, with their events list, comments and notification
+	// records, and returns how many it deleted. Open alerts and alerts of
+	// a case are kept: the case carries them until it is closed.
+	DeleteAlertsBefore(ctx context.Context, tenantID string, t time.Time, limit int) (int64, error)
 	// UpsertAlert stores a match. When an open alert of the tenant with
 	// a.DedupKey was last seen no earlier than window before a.LastSeen,
 	// the match is grouped into it: Count grows by a.Count, LastSeen

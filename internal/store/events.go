@@ -128,8 +128,8 @@ type SourceStore interface {
 	// SetRetention stores a tenant's policy for a category; Days 0 removes
 	// it, so the category falls back to DefaultRetention.
 	SetRetention(ctx context.Context, r Retention) error
-	// ListRetention returns the effective policy of every category in
-	// Categories order (stored or default), then any other stored
+	// ListRetention returns the effective policy of every kind in
+	// RetentionKinds order (stored or default), then any other stored
 	// category by name.
 	ListRetention(ctx context.Context, tenantID string) ([]Retention, error)
 }

@@ -29,7 +29,17 @@ var DefaultRetention = map[string]int{
 	event.CategoryPhysical: 180,
 	event.CategoryCamera:   7,
 	event.CategoryMaritime: 90,
+	RetentionAlerts:        365,
 }
+
+// RetentionAlerts is the retention policy, beside the event categories,
+// for closed alerts (they name addresses, users and plates); see
+// AlertStore.DeleteAlertsBefore. Its default is DefaultRetention's.
+const RetentionAlerts = "alerts"
+
+// RetentionKinds lists what retention policies apply to, in display
+// order: the event categories, then closed alerts.
+var RetentionKinds = append(slices.Clone(Categories), RetentionAlerts)
 
 // DefaultRetentionDays applies to a category that is neither in
 // DefaultRetention nor set by the tenant.

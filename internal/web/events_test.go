@@ -303,18 +303,22 @@ func TestEventPages(t *testing.T) {
 			t.Fatalf("retention page: %d", resp.StatusCode)
 		}
 		form := url.Values{}
-		for _, c := range store.Categories {
+		for _, c := range store.RetentionKinds {
 			form.Set("days_"+c, fmt.Sprint(store.DefaultRetention[c]))
 		}
 		form.Set("days_camera", "3")
+		form.Set("days_alerts", "200")
 		if resp, _ := b.post("/settings/retention", form); resp.StatusCode != http.StatusSeeOther {
 			t.Errorf("save: status %d", resp.StatusCode)
 		}
 		pols, _ := e.st.ListRetention(ctx, ten.ID)
 		for _, p := range pols {
 			want := store.DefaultRetention[p.Category]
-			if p.Category == event.CategoryCamera {
+			switch p.Category {
+			case event.CategoryCamera:
 				want = 3
+			case store.RetentionAlerts:
+				want = 200
 			}
 			if p.Days != want {
 				t.Errorf("%s kept %d days, want %d", p.Category, p.Days, want)

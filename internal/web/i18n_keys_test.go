@@ -58,6 +58,9 @@ func TestUsedKeysAreTranslated(t *testing.T) {
 	for _, k := range store.TenantKinds {
 		keys["tenant.kind."+string(k)] = true
 	}
+	for _, c := range store.RetentionKinds {
+		keys["category."+c] = true
+	}
 	for _, c := range []string{"IT", "AL", "ME"} {
 		keys["country."+c] = true
 	}

@@ -22,6 +22,7 @@ func runAlertTests(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AlertsList", testAlertsList},
 		{"AlertsTriage", testAlertsTriage},
 		{"AlertsTenantScope", testAlertsScope},
+		{"AlertsRetention", testAlertsRetention},
 		{"Suppressions", testSuppressions},
 		{"Indicators", testIndicators},
 	}
@@ -402,4 +403,69 @@ func testIndicators(t *testing.T, s store.Store) {
 	if v2 == v1 {
 		t.Errorf("version did not change after delete")
 	}
+}
+
+// testAlertsRetention: DeleteAlertsBefore removes closed alerts last seen
+// before the cut, with their comments and digest entries, in chunks, and
+// keeps open alerts, newer ones, alerts of a case and other tenants'.
+func testAlertsRetention(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := newTenant(t, s, "alret-a", store.KindMunicipality)
+	b := newTenant(t, s, "alret-b", store.KindPort)
+	old := time.Date(2025, 1, 10, 9, 0, 0, 0, time.UTC)
+	cut := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	add := func(tenant, key string, at time.Time, st store.AlertStatus) string {
+		al := newAlert(tenant, key, at, store.SeverityHigh, "e-"+key)
+		_, _, err := s.UpsertAlert(ctx, al, time.Minute)
+		must(t, "UpsertAlert", err)
+		if st != store.StatusNew {
+			must(t, "UpdateAlertStatus", s.UpdateAlertStatus(ctx, tenant, al.ID, st))
+		}
+		return al.ID
+	}
+	resolved := add(a.ID, "resolved", old, store.StatusResolved)
+	fp := add(a.ID, "fp", old, store.StatusFalsePositive)
+	suppressed := add(a.ID, "suppressed", old, store.StatusSuppressed)
+	open := add(a.ID, "open", old, store.StatusInProgress)
+	recent := add(a.ID, "recent", cut.Add(time.Hour), store.StatusResolved)
+	inCase := add(a.ID, "in-case", old, store.StatusResolved)
+	other := add(b.ID, "other", old, store.StatusResolved)
+	c := newCase(t, s, a.ID, "Case keeping its alert")
+	must(t, "LinkCaseAlerts", s.LinkCaseAlerts(ctx, a.ID, c.ID, []string{inCase}))
+	must(t, "AddAlertComment", s.AddAlertComment(ctx, &store.AlertComment{TenantID: a.ID, AlertID: resolved, Author: "u1", Text: "IP 203.0.113.7"}))
+	ch := newChannel(a.ID, "digest")
+	must(t, "CreateNotifyChannel", s.CreateNotifyChannel(ctx, ch))
+	must(t, "QueueDigest", s.QueueDigest(ctx, store.DigestItem{TenantID: a.ID, ChannelID: ch.ID, AlertID: fp,
+		Severity: store.SeverityHigh, Title: "Alert fp", At: old}))
+
+	n1, err := s.DeleteAlertsBefore(ctx, a.ID, cut, 2)
+	must(t, "DeleteAlertsBefore", err)
+	n2, err := s.DeleteAlertsBefore(ctx, a.ID, cut, 2)
+	must(t, "DeleteAlertsBefore", err)
+	n3, err := s.DeleteAlertsBefore(ctx, a.ID, cut, 2)
+	must(t, "DeleteAlertsBefore", err)
+	if n1 != 2 || n2 != 1 || n3 != 0 {
+		t.Errorf("deleted %d, %d, %d in chunks of 2; want 2, 1, 0", n1, n2, n3)
+	}
+	for _, id := range []string{resolved, fp, suppressed} {
+		if _, err := s.GetAlert(ctx, a.ID, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("closed old alert %s: %v, want deleted", id, err)
+		}
+	}
+	for _, id := range []string{open, recent, inCase} {
+		if _, err := s.GetAlert(ctx, a.ID, id); err != nil {
+			t.Errorf("alert %s was deleted: %v", id, err)
+		}
+	}
+	if _, err := s.GetAlert(ctx, b.ID, other); err != nil {
+		t.Errorf("the other tenant's alert was deleted: %v", err)
+	}
+	if cs, err := s.ListAlertComments(ctx, a.ID, resolved); err != nil || len(cs) != 0 {
+		t.Errorf("comments of a deleted alert: %v, %v", cs, err)
+	}
+	if items, err := s.TakeDigest(ctx, a.ID, ch.ID, cut); err != nil || len(items) != 0 {
+		t.Errorf("digest of a deleted alert: %+v, %v", items, err)
+	}
+	_, err = s.DeleteAlertsBefore(ctx, "", cut, 10)
+	wantErr(t, "DeleteAlertsBefore without tenant", err, store.ErrInvalid)
 }

@@ -583,7 +583,7 @@ func testRetention(t *testing.T, s store.Store) {
 	b := newTenant(t, s, "retp-b", store.KindPort)
 	defaults := func(tenant string) []store.Retention {
 		var out []store.Retention
-		for _, c := range store.Categories {
+		for _, c := range store.RetentionKinds {
 			out = append(out, store.Retention{TenantID: tenant, Category: c, Days: store.DefaultRetention[c]})
 		}
 		return out

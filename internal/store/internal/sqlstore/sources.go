@@ -207,8 +207,8 @@ func (s *Store) SetRetention(ctx context.Context, r store.Retention) error {
 	return s.fail(op, err)
 }
 
-// ListRetention returns the effective policy of every category in
-// store.Categories order, then the tenant's other categories by name.
+// ListRetention returns the effective policy of every kind in
+// store.RetentionKinds order, then the tenant's other categories by name.
 func (s *Store) ListRetention(ctx context.Context, tenantID string) ([]store.Retention, error) {
 	stored, err := collect(ctx, s, "list retention", `SELECT tenant_id, category, days FROM retention
 		WHERE tenant_id = $1 ORDER BY category`, func(sc scanner) (store.Retention, error) {
@@ -223,9 +223,9 @@ func (s *Store) ListRetention(ctx context.Context, tenantID string) ([]store.Ret
 	for _, r := range stored {
 		days[r.Category] = r.Days
 	}
-	out := make([]store.Retention, 0, len(store.Categories)+len(stored))
-	known := make(map[string]bool, len(store.Categories))
-	for _, c := range store.Categories {
+	out := make([]store.Retention, 0, len(store.RetentionKinds)+len(stored))
+	known := make(map[string]bool, len(store.RetentionKinds))
+	for _, c := range store.RetentionKinds {
 		known[c] = true
 		d, ok := days[c]
 		if !ok {
