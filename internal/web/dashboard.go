@@ -219,11 +219,16 @@ func (d *dashCtx) source(ctx context.Context, a *store.Alert) string {
 	if src == "" {
 		return "" // not stored yet (the event writer is asynchronous): ask again next time
 	}
+	d.noteSource(id, src)
+	return src
+}
+
+// noteSource remembers the source of an event.
+func (d *dashCtx) noteSource(eventID, sourceID string) {
 	if len(d.evSource) > 10000 {
 		clear(d.evSource)
 	}
-	d.evSource[id] = src
-	return src
+	d.evSource[eventID] = sourceID
 }
 
 // row builds the queue row of an alert, placed at its asset (its point,
@@ -488,35 +493,58 @@ func (s *Server) dashboardStream(w http.ResponseWriter, r *http.Request, rq *req
 				return nil
 			}
 		case data := <-ch:
-			var m detect.Message
-			if err := json.Unmarshal(data, &m); err != nil || m.Alert.TenantID != tenantID {
-				continue // never another tenant's alert
-			}
 			if time.Since(loaded) > time.Minute {
 				d, loaded = s.newDashCtx(tenantID), time.Now()
 			}
-			if err := d.load(ctx); err != nil {
-				return nil
-			}
-			a := alertOfDoc(&m.Alert)
-			row := d.row(ctx, rq, &a)
-			row.Created = m.Created
-			if !f.keep(row) {
-				continue
-			}
-			b, _ := json.Marshal(row)
-			if _, err := w.Write([]byte("event: alert\nid: " + a.ID + "\ndata: ")); err != nil {
-				return nil
-			}
-			_, _ = w.Write(b)
-			if _, err := w.Write([]byte("\n\n")); err != nil {
-				return nil
+			// Write every notification already waiting, then flush once:
+			// a burst of alerts costs one network write per tab.
+			for more := true; more; {
+				if !s.streamAlert(ctx, w, rq, d, f, data) {
+					return nil
+				}
+				select {
+				case data = <-ch:
+				default:
+					more = false
+				}
 			}
 		}
 		if err := rc.Flush(); err != nil {
 			return nil
 		}
 	}
+}
+
+// streamAlert writes one alert notification as a server-sent event if it
+// is the tenant's and passes f. It returns false when the stream is over.
+func (s *Server) streamAlert(ctx context.Context, w http.ResponseWriter, rq *request, d *dashCtx, f dashFilter, data []byte) bool {
+	var m detect.Message
+	if err := json.Unmarshal(data, &m); err != nil || m.Alert.TenantID != d.tenantID {
+		return true // never another tenant's alert
+	}
+	if err := d.load(ctx); err != nil {
+		return false
+	}
+	a := alertOfDoc(&m.Alert)
+	if m.Created && m.SourceID != "" && len(a.EventIDs) > 0 {
+		// The event that raised the alert is its first: its source is
+		// known without reading the event, which may not be stored yet.
+		d.noteSource(a.EventIDs[0], m.SourceID)
+	}
+	row := d.row(ctx, rq, &a)
+	row.Created = m.Created
+	if !f.keep(row) {
+		return true
+	}
+	b, _ := json.Marshal(row)
+	buf := make([]byte, 0, len(b)+len(a.ID)+32)
+	buf = append(buf, "event: alert\nid: "...)
+	buf = append(buf, a.ID...)
+	buf = append(buf, "\ndata: "...)
+	buf = append(buf, b...)
+	buf = append(buf, "\n\n"...)
+	_, err := w.Write(buf)
+	return err == nil
 }
 
 // alertOfDoc converts a bus message's alert back.

@@ -79,21 +79,41 @@
     return tr;
   }
 
+  // The queue shows at most maxRows rows: live alerts are prepended and
+  // the oldest rows leave (the stored queue, paged and filtered, is one
+  // reload away), so a page left open for days stays light.
+  const maxRows = 300;
+  const byId = new Map();
+  for (const tr of body.querySelectorAll("tr.alert-row")) byId.set(tr.dataset.id, tr);
+
+  function trim() {
+    while (body.rows.length > maxRows) {
+      let last = body.rows[body.rows.length - 1];
+      if (last === document.activeElement) last = last.previousElementSibling;
+      if (!last) return;
+      byId.delete(last.dataset.id);
+      if (markers[last.dataset.id]) placeAlert({ id: last.dataset.id }, false);
+      last.remove();
+    }
+  }
+
   function upsert(a, fresh) {
-    const old = body.querySelector('tr[data-id="' + CSS.escape(a.id) + '"]');
+    const old = byId.get(a.id);
     if (!want(a)) {
-      if (old) old.remove();
+      if (old) { old.remove(); byId.delete(a.id); }
       placeAlert(a, false);
       refreshEmpty();
       return;
     }
     const tr = rowOf(a);
+    byId.set(a.id, tr);
     if (old) {
       const focused = document.activeElement === old;
       old.replaceWith(tr);
       if (focused) tr.focus();
     } else {
       body.prepend(tr);
+      trim();
     }
     if (fresh) {
       tr.classList.add("fresh");
