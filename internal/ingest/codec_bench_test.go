@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -73,6 +74,15 @@ func realEvents(tb testing.TB, kind string, n int) []event.Event {
 	return evs
 }
 
+// reportPerEvent reports the wall time and the process CPU time (since
+// cpu) per event of a benchmark that handled n events.
+func reportPerEvent(b *testing.B, n int, cpu time.Duration) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+	if c := processCPU(); c > 0 {
+		b.ReportMetric(float64((c-cpu).Nanoseconds())/float64(n), "cpu-ns/event")
+	}
+}
+
 // BenchmarkDecodeMessage measures the consumers' decoding of packed
 // messages of 64 real events (ns/op is per message; see ns/event).
 func BenchmarkDecodeMessage(b *testing.B) {
@@ -87,13 +97,14 @@ func BenchmarkDecodeMessage(b *testing.B) {
 			dst := make([]event.Event, 0, 64)
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				var err error
 				if dst, err = DecodeMessage(dst[:0], data); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+			reportPerEvent(b, b.N*len(evs), cpu)
 		})
 	}
 }
@@ -107,11 +118,12 @@ func BenchmarkAppendMessages(b *testing.B) {
 			var msgs []bus.Msg
 			var buf []byte
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				msgs, buf = AppendMessages(msgs[:0], buf[:0], "s", evs, PackLimits{})
 			}
+			reportPerEvent(b, b.N*len(evs), cpu)
 			b.SetBytes(int64(len(buf)))
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 		})
 	}
 }
@@ -133,12 +145,51 @@ func BenchmarkEventID(b *testing.B) {
 		g := newIDGen()
 		var ids [64][16]byte
 		b.ReportAllocs()
+		cpu := processCPU()
 		for b.Loop() {
 			g.fill(ids[:], time.Now())
 			for i := range ids {
 				_ = idString(&ids[i])
 			}
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/id")
+		reportPerEvent(b, b.N*len(ids), cpu)
 	})
+}
+
+// BenchmarkPackSize measures Submit-like publishing (encode, then
+// PublishBatch of 512 events, until stored) of real events at several
+// PackLimits.MaxEvents, to choose the default. Events/s.
+func BenchmarkPackSize(b *testing.B) {
+	for _, kind := range []string{"syslog", "windows"} {
+		for _, per := range []int{32, 64, 128, 256} {
+			b.Run(fmt.Sprintf("%s/events-per-message=%d", kind, per), func(b *testing.B) {
+				e := benchEnv(b)
+				const batch = 512
+				src := realEvents(b, kind, batch)
+				evs := make([]event.Event, batch)
+				subject := bus.EventSubject("t", "s")
+				var msgs []bus.Msg
+				var buf []byte
+				n, seq := 0, 0
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu := processCPU()
+				for n < b.N {
+					k := min(batch, b.N-n)
+					for i := range k {
+						seq++
+						evs[i] = src[i]
+						evs[i].ID = strconv.Itoa(seq)
+					}
+					msgs, buf = AppendMessages(msgs[:0], buf[:0], subject, evs[:k], PackLimits{MaxEvents: per, MaxBytes: 1 << 20})
+					n += k
+					if err := e.bus.PublishBatch(b.Context(), msgs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+				reportPerEvent(b, n, cpu)
+			})
+		}
+	}
 }
