@@ -50,4 +50,26 @@ type RemoteReportStore interface {
 	// AcknowledgeRemoteReport records an acknowledgement; the first one is
 	// kept and a repeat is not an error.
 	AcknowledgeRemoteReport(ctx context.Context, tenantID, id, by string, at time.Time) error
+	// AddRemoteReportMessage stores a question or answer on one of the
+	// tenant's remote reports (ReportID), setting ID and, when zero,
+	// CreatedAt. With RemoteID set (a message copied from the other
+	// installation), a message already stored under that RemoteID is not
+	// stored again and added is false.
+	AddRemoteReportMessage(ctx context.Context, m *RemoteReportMessage) (added bool, err error)
+	// ListRemoteReportMessages returns the messages of one of the
+	// tenant's remote reports, oldest first.
+	ListRemoteReportMessages(ctx context.Context, tenantID, reportID string) ([]RemoteReportMessage, error)
+}
+
+// RemoteReportMessage is a question or answer on a RemoteReport. RemoteID
+// is the id the other installation gave it, for messages copied from
+// there.
+type RemoteReportMessage struct {
+	ID         string
+	TenantID   string
+	ReportID   string
+	RemoteID   string
+	AuthorName string
+	Body       string
+	CreatedAt  time.Time
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -248,7 +249,7 @@ func (s *Server) doCaseReportMessage(w http.ResponseWriter, r *http.Request, rq 
 // timeline.
 func (s *Server) addReportMessage(ctx context.Context, rq *request, rep *store.CaseReport, body string) error {
 	body = strings.TrimSpace(body)
-	if body == "" || len(body) > 20000 {
+	if body == "" || len(body) > 20000 || !messageText(body) {
 		return i18n.NewError("cases.error.comment")
 	}
 	_, name := rq.actor()
@@ -379,6 +380,10 @@ func (s *Server) doInboxMessage(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	if err := s.addReportMessage(r.Context(), rq, rep, r.PostFormValue("body")); err != nil {
+		var le *i18n.Error
+		if errors.As(err, &le) {
+			return &httpError{Status: http.StatusBadRequest, Key: le.Key, Err: err}
+		}
 		return err
 	}
 	return &errRedirect{"/reports/inbox/" + rep.ID}

@@ -31,6 +31,10 @@ import (
 //	POST {base}/api/v1/reports/inbound        inboundReport → 201 {"id", "received_at"}
 //	GET  {base}/api/v1/reports/inbound/{id}    → 200 inboundStatus (the sender polls it)
 //	POST {base}/api/v1/reports/inbound/{id}/ack → 200 inboundStatus
+//
+// The centre's questions (POST /reports/remote/{id}/messages in its UI)
+// travel back in inboundStatus.Messages: the sender's poll puts new ones
+// on the case's timeline, so the sender needs no inbound connection.
 const (
 	inboundPath = "/api/v1/reports/inbound"
 	// remoteRecipient is the recipient value naming the remote centre.
@@ -61,6 +65,17 @@ type inboundStatus struct {
 	ReceivedAt     time.Time  `json:"received_at"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
 	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
+	// Messages are the centre's questions on the report, oldest first;
+	// the sender's poll copies new ones to its case.
+	Messages []inboundMessage `json:"messages,omitempty"`
+}
+
+// inboundMessage is a question of the receiving centre on a report.
+type inboundMessage struct {
+	ID     string    `json:"id"`
+	Author string    `json:"author"`
+	Body   string    `json:"body"`
+	At     time.Time `json:"at"`
 }
 
 // errInbound is the reason an inbound report is refused.
@@ -147,6 +162,7 @@ func (s *Server) registerRemoteReportRoutes() {
 	page("GET", "/reports/remote/{report}", auth.PermReceiveReports, s.showRemoteReport)
 	page("GET", "/reports/remote/{report}/{format}", auth.PermReceiveReports, s.remoteReportFile)
 	page("POST", "/reports/remote/{report}/ack", auth.PermReceiveReports, s.doAckRemoteReport)
+	page("POST", "/reports/remote/{report}/messages", auth.PermReceiveReports, s.doRemoteReportMessage)
 	page("POST", "/cases/{case}/remote-reports/{report}/poll", auth.PermManageCases, s.doPollRemoteReport)
 	api("POST", "/api/v1/cases/{case}/remote-reports/{report}/poll", auth.PermManageCases, s.apiPollRemoteReport)
 }
@@ -192,12 +208,29 @@ func statusOf(rr *store.RemoteReport) inboundStatus {
 		AcknowledgedAt: optTime(rr.AcknowledgedAt), AcknowledgedBy: rr.AcknowledgedBy}
 }
 
+// inboundStatusOf is the status of a received report with its questions.
+func (s *Server) inboundStatusOf(ctx context.Context, rr *store.RemoteReport) (inboundStatus, error) {
+	st := statusOf(rr)
+	msgs, err := s.st.ListRemoteReportMessages(ctx, rr.TenantID, rr.ID)
+	if err != nil {
+		return st, err
+	}
+	for _, m := range msgs {
+		st.Messages = append(st.Messages, inboundMessage{ID: m.ID, Author: m.AuthorName, Body: m.Body, At: m.CreatedAt})
+	}
+	return st, nil
+}
+
 func (s *Server) apiInboundStatus(w http.ResponseWriter, r *http.Request, rq *request) error {
 	rr, err := s.inboundReportOf(r.Context(), rq, r.PathValue("report"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, statusOf(rr))
+	st, err := s.inboundStatusOf(r.Context(), rr)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
 	return nil
 }
 
@@ -222,8 +255,49 @@ func (s *Server) apiInboundAck(w http.ResponseWriter, r *http.Request, rq *reque
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, statusOf(rr))
+	st, err := s.inboundStatusOf(r.Context(), rr)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
 	return nil
+}
+
+// doRemoteReportMessage stores the centre's question on a received report;
+// the sender's next poll takes it to the case.
+func (s *Server) doRemoteReportMessage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	ctx := r.Context()
+	rr, err := s.inboundReportOf(ctx, rq, r.PathValue("report"))
+	if err != nil {
+		return err
+	}
+	body := strings.TrimSpace(r.PostFormValue("body"))
+	if body == "" || len(body) > 20000 || !messageText(body) {
+		return errStatus(http.StatusBadRequest, "cases.error.comment")
+	}
+	_, name := rq.actor()
+	m := &store.RemoteReportMessage{TenantID: rq.Tenant.ID, ReportID: rr.ID, AuthorName: name + " (" + rq.Tenant.Name + ")", Body: body}
+	if _, err := s.st.AddRemoteReportMessage(ctx, m); err != nil {
+		return notFoundIf(err)
+	}
+	if err := s.audit(ctx, rq, rq.Tenant.ID, "report.message", "remote-report:"+rr.ID, nil); err != nil {
+		return err
+	}
+	return &errRedirect{"/reports/remote/" + rr.ID + "?flash=flash.report_message_sent"}
+}
+
+// messageText reports whether v is valid UTF-8 without control characters
+// other than tab and line breaks.
+func messageText(v string) bool {
+	if !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) doAckRemoteReport(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -248,7 +322,16 @@ func (s *Server) showRemoteReport(w http.ResponseWriter, r *http.Request, rq *re
 	}
 	row := remoteRow(*rr)
 	row.PDF = rr.PDF // the template only asks whether there is one
-	s.render(w, r, rq, "reports_report", inboxReportData{Report: row})
+	msgs, err := s.st.ListRemoteReportMessages(r.Context(), rq.Tenant.ID, rr.ID)
+	if err != nil {
+		return err
+	}
+	data := inboxReportData{Report: row}
+	for _, m := range msgs {
+		data.Messages = append(data.Messages, store.ReportMessage{ID: m.ID, ReportID: rr.ID, TenantID: m.TenantID,
+			AuthorName: m.AuthorName, Body: m.Body, CreatedAt: m.CreatedAt})
+	}
+	s.render(w, r, rq, "reports_report", data)
 	return nil
 }
 
@@ -361,6 +444,9 @@ func (s *Server) pollRemote(ctx context.Context, rq *request, c *store.Case, id 
 		s.log.WarnContext(ctx, "remote report status failed", "tenant", rq.Tenant.ID, "url", rr.Peer, "err", err)
 		return nil, i18n.NewError("reports.error.remote")
 	}
+	if err := s.copyRemoteQuestions(ctx, rq, c, rr, set.Remote, st.Messages); err != nil {
+		return nil, err
+	}
 	if st.AcknowledgedAt == nil || st.AcknowledgedAt.IsZero() || !rr.AcknowledgedAt.IsZero() {
 		return rr, nil
 	}
@@ -380,6 +466,41 @@ func (s *Server) pollRemote(ctx context.Context, rq *request, c *store.Case, id 
 		return nil, err
 	}
 	return s.st.GetRemoteReport(ctx, rq.Tenant.ID, id)
+}
+
+// copyRemoteQuestions stores the centre's questions not seen before on the
+// sent report and the case's timeline. They come from another
+// installation: a message that is not plain text of sane size is skipped
+// (and logged), not shown.
+func (s *Server) copyRemoteQuestions(ctx context.Context, rq *request, c *store.Case, rr *store.RemoteReport,
+	rc incident.RemoteCentre, msgs []inboundMessage) error {
+	if len(msgs) > 1000 {
+		msgs = msgs[:1000]
+	}
+	for _, m := range msgs {
+		body := strings.TrimSpace(m.Body)
+		if !plainText(m.ID, 100) || !plainText(m.Author, 150) || body == "" || len(body) > 20000 || !messageText(body) {
+			s.log.WarnContext(ctx, "remote question skipped: not plain text", "tenant", rq.Tenant.ID, "report", rr.ID)
+			continue
+		}
+		author := m.Author + " (" + rc.DisplayName() + ")"
+		added, err := s.st.AddRemoteReportMessage(ctx, &store.RemoteReportMessage{TenantID: rq.Tenant.ID, ReportID: rr.ID,
+			RemoteID: m.ID, AuthorName: author, Body: body, CreatedAt: m.At})
+		if err != nil {
+			return err
+		}
+		if !added {
+			continue
+		}
+		if err := s.st.AddTimeline(ctx, &store.TimelineEntry{TenantID: c.TenantID, CaseID: c.ID, Kind: store.TimelineQuestion,
+			ActorName: author, Text: body, Ref: "remote-report:" + rr.ID}); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, rq, rq.Tenant.ID, "case.report_question", "remote-report:"+rr.ID, map[string]any{"case": c.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Server) doPollRemoteReport(w http.ResponseWriter, r *http.Request, rq *request) error {

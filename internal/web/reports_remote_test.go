@@ -284,6 +284,34 @@ func TestRemoteReportOverHTTPS(t *testing.T) {
 		t.Error("acknowledgement missing from the timeline")
 	}
 
+	// The centre asks a question; the sender's poll puts it on the case
+	// once, however often it polls.
+	const question = "Quali server sono cifrati?\nAvete copie offline?"
+	if resp, _ := b.post("/reports/remote/"+sent.RemoteID+"/messages", url.Values{"body": {question}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("question: %d", resp.StatusCode)
+	}
+	if resp, _ := b.post("/reports/remote/"+sent.RemoteID+"/messages", url.Values{"body": {"bad\x00text"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("question with a control character: %d", resp.StatusCode)
+	}
+	if resp, body := b.get("/reports/remote/" + sent.RemoteID); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Avete copie offline?") {
+		t.Errorf("the question is not on the centre's page: %d", resp.StatusCode)
+	}
+	for range 2 {
+		if code, out := call(t, http.DefaultClient, "POST", poll, analyst, ""); code != http.StatusOK {
+			t.Fatalf("poll for questions: %d %v", code, out)
+		}
+	}
+	tl, _ = muni.st.ListTimeline(ctx, lerici.ID, c.ID)
+	questions := 0
+	for _, e := range tl {
+		if e.Kind == store.TimelineQuestion && e.Text == question && strings.HasSuffix(e.ActorName, "(COSC Liguria)") {
+			questions++
+		}
+	}
+	if questions != 1 {
+		t.Errorf("the centre's question is %d times on the case's timeline, want once: %s", questions, jsonString(tl))
+	}
+
 	// A client that does not trust the centre's certificate cannot send.
 	strict, err := New(Options{Store: muni.st, Logger: slog.New(slog.DiscardHandler), Hasher: auth.TestHasher()})
 	if err != nil {

@@ -94,6 +94,45 @@ func testRemoteReports(t *testing.T, s store.Store) {
 		t.Errorf("acknowledged = %v by %q, want the first", got.AcknowledgedAt, got.AcknowledgedBy)
 	}
 
+	// Messages: the centre asks on its received report; the sender's poll
+	// copies the question to its sent report once, however often it polls.
+	q := &store.RemoteReportMessage{TenantID: police.ID, ReportID: in.ID, AuthorName: "ispettore (COSC)", Body: "Quali sistemi sono cifrati?"}
+	added, err := s.AddRemoteReportMessage(ctx, q)
+	if err != nil || !added || q.ID == "" || q.CreatedAt.IsZero() {
+		t.Fatalf("AddRemoteReportMessage = %v, %v: %+v", added, err, q)
+	}
+	for i := range 2 {
+		copied := &store.RemoteReportMessage{TenantID: tn.ID, ReportID: out.ID, RemoteID: q.ID, AuthorName: q.AuthorName,
+			Body: q.Body, CreatedAt: q.CreatedAt}
+		added, err := s.AddRemoteReportMessage(ctx, copied)
+		if err != nil || added != (i == 0) {
+			t.Errorf("copy %d: added %v, %v", i, added, err)
+		}
+	}
+	badMsgs := []struct {
+		name string
+		m    store.RemoteReportMessage
+		want error
+	}{
+		{"other tenant's report", store.RemoteReportMessage{TenantID: other.ID, ReportID: in.ID, AuthorName: "a", Body: "b"}, store.ErrNotFound},
+		{"no body", store.RemoteReportMessage{TenantID: police.ID, ReportID: in.ID, AuthorName: "a", Body: " "}, store.ErrInvalid},
+		{"no author", store.RemoteReportMessage{TenantID: police.ID, ReportID: in.ID, Body: "b"}, store.ErrInvalid},
+		{"control character", store.RemoteReportMessage{TenantID: police.ID, ReportID: in.ID, AuthorName: "a", Body: "b\x00"}, store.ErrInvalid},
+	}
+	for _, tt := range badMsgs {
+		m := tt.m
+		_, err := s.AddRemoteReportMessage(ctx, &m)
+		wantErr(t, "AddRemoteReportMessage "+tt.name, err, tt.want)
+	}
+	msgs, err := s.ListRemoteReportMessages(ctx, tn.ID, out.ID)
+	must(t, "ListRemoteReportMessages", err)
+	if len(msgs) != 1 || msgs[0].RemoteID != q.ID || msgs[0].Body != q.Body || !msgs[0].CreatedAt.Equal(q.CreatedAt) {
+		t.Errorf("sender's messages = %+v", msgs)
+	}
+	if msgs, _ := s.ListRemoteReportMessages(ctx, other.ID, in.ID); len(msgs) != 0 {
+		t.Errorf("another tenant lists the centre's messages: %+v", msgs)
+	}
+
 	must(t, "DeleteTenant", s.DeleteTenant(ctx, police.ID))
 	_, err = s.GetRemoteReport(ctx, police.ID, in.ID)
 	wantErr(t, "after tenant deletion", err, store.ErrNotFound)

@@ -100,3 +100,55 @@ func (s *Store) AcknowledgeRemoteReport(ctx context.Context, tenantID, id, by st
 	}
 	return nil
 }
+
+// AddRemoteReportMessage stores a message on one of the tenant's remote
+// reports; a RemoteID already stored for the report is skipped.
+func (s *Store) AddRemoteReportMessage(ctx context.Context, m *store.RemoteReportMessage) (bool, error) {
+	const op = "add remote report message"
+	switch {
+	case strings.TrimSpace(m.AuthorName) == "" || !caseText(m.AuthorName, 300):
+		return false, s.invalid(op, "author must be 1-300 characters")
+	case strings.TrimSpace(m.Body) == "" || !caseText(m.Body, 20000):
+		return false, s.invalid(op, "body must be 1-20000 characters")
+	case !caseText(m.RemoteID, 100):
+		return false, s.invalid(op, "bad remote id")
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM remote_reports WHERE id = $1 AND tenant_id = $2`,
+		m.ReportID, m.TenantID).Scan(&n); err != nil {
+		return false, s.fail(op, err)
+	}
+	if n == 0 {
+		return false, s.notFound(op)
+	}
+	id, err := s.newID(op)
+	if err != nil {
+		return false, err
+	}
+	at := s.stamp(m.CreatedAt)
+	res, err := s.w.ExecContext(ctx, `INSERT INTO remote_report_messages (id, tenant_id, report_id, remote_id, author_name, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		id, m.TenantID, m.ReportID, m.RemoteID, m.AuthorName, m.Body, at)
+	if err != nil {
+		return false, s.fail(op, err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return false, nil
+	}
+	m.ID, m.CreatedAt = id, fromMS(at)
+	return true, nil
+}
+
+// ListRemoteReportMessages returns the messages of one of the tenant's
+// remote reports, oldest first.
+func (s *Store) ListRemoteReportMessages(ctx context.Context, tenantID, reportID string) ([]store.RemoteReportMessage, error) {
+	return collect(ctx, s, "list remote report messages", `SELECT id, tenant_id, report_id, remote_id, author_name, body, created_at
+		FROM remote_report_messages WHERE tenant_id = $1 AND report_id = $2 ORDER BY created_at, id LIMIT 1000`,
+		func(sc scanner) (store.RemoteReportMessage, error) {
+			var m store.RemoteReportMessage
+			var at int64
+			err := sc.Scan(&m.ID, &m.TenantID, &m.ReportID, &m.RemoteID, &m.AuthorName, &m.Body, &at)
+			m.CreatedAt = fromMS(at)
+			return m, err
+		}, tenantID, reportID)
+}
