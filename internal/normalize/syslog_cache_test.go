@@ -133,3 +133,39 @@ func TestSyslog3164YearInference(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSyslogHeaderCache parses two records with one parser, so that the
+// second meets the header cache filled by the first, and checks the second
+// event equals a fresh parser's (fields, time, category, verdict).
+func FuzzSyslogHeaderCache(f *testing.F) {
+	seeds := []string{
+		"<38>1 2026-11-24T10:11:12Z web01 sshd 4242 ID1 - Failed password for root from 203.0.113.9 port 22 ssh2",
+		"<38>Nov 24 10:11:12 web01 sshd[4242]: Failed password for root from 203.0.113.9 port 22 ssh2",
+		"<38>Nov 24 10:11:12 web01 sshd(pam_unix)[+7]: check pass; user unknown",
+		"<38>1 2026-11-24T10:11:12Z - - - - - -",
+		"<38>Nov 24 10:11:12 su: (to root) alice on pts/0",
+	}
+	for _, a := range seeds {
+		for _, b := range seeds {
+			f.Add([]byte(a), []byte(b))
+		}
+	}
+	opts := fixedNow(2026, 11, 24)
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		reused, _ := New("syslog", opts)
+		fresh, _ := New("syslog", opts)
+		var ev, want event.Event
+		_ = reused.Parse(first, &ev)
+		gotErr := reused.Parse(second, &ev)
+		wantErr := fresh.Parse(second, &want)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q after %q: err %v, fresh parser %v", second, first, gotErr, wantErr)
+		}
+		if diff := cmp.Diff(want.Fields, ev.Fields); diff != "" {
+			t.Fatalf("%q after %q: fields (-fresh +reused):\n%s", second, first, diff)
+		}
+		if want.Category != ev.Category || !want.Observed.Equal(ev.Observed) {
+			t.Fatalf("%q after %q: category %q time %v, fresh %q %v", second, first, ev.Category, ev.Observed, want.Category, want.Observed)
+		}
+	})
+}
