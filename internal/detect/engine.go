@@ -147,6 +147,13 @@ type Engine struct {
 	mu     sync.Mutex // guards assets
 	assets map[assetKey]assetState
 
+	// While handle runs a batch, suppression hits are summed here and
+	// the processed events counted in batchEvents; flushBatch writes them
+	// once per batch. Used by the consumer goroutine only.
+	batching    bool
+	suppHits    map[suppressionKey]*suppressionHits
+	batchEvents uint64
+
 	stats struct {
 		events, duplicates, malformed, matches, alerts, updated, suppressed, warned, published, publishFailed atomic.Uint64
 	}
@@ -162,6 +169,15 @@ type tenantState struct {
 	iocChecked  time.Time
 	supps       []store.Suppression
 	suppChecked time.Time
+}
+
+// suppressionKey names a suppression of a tenant.
+type suppressionKey struct{ tenant, id string }
+
+// suppressionHits are hits of one suppression not yet recorded.
+type suppressionHits struct {
+	n    int64
+	last time.Time
 }
 
 // refresh is how often a tenant's suppressions and indicator version are
@@ -199,7 +215,7 @@ func New(cfg Config, st Store, b bus.Bus, logger *slog.Logger) (*Engine, error) 
 	}
 	e := &Engine{cfg: cfg, st: st, bus: b, log: logger, rules: rules, loadErrs: errs,
 		admins: make(map[string]bool), tenants: make(map[string]*tenantState),
-		seen: newIDRing(1 << 16), assets: make(map[assetKey]assetState)}
+		seen: newIDRing(1 << 16), assets: make(map[assetKey]assetState), suppHits: make(map[suppressionKey]*suppressionHits)}
 	for _, u := range cfg.AdminUsers {
 		e.admins[strings.ToLower(u)] = true
 	}
@@ -278,6 +294,8 @@ func (e *Engine) Run(ctx context.Context) error {
 // fails, its message and the rest of the batch are retried (Process skips
 // the events it has already processed).
 func (e *Engine) handle(ctx context.Context, batch []bus.Delivery) error {
+	e.batching = true
+	defer e.flushBatch(ctx)
 	var drop []int
 	for i := range batch {
 		d := &batch[i]
@@ -305,6 +323,27 @@ func (e *Engine) handle(ctx context.Context, batch []bus.Delivery) error {
 		return &bus.PartialError{Drop: drop, Err: errors.New("detect: undecodable events")}
 	}
 	return nil
+}
+
+// flushBatch ends a batch: it records the suppression hits summed over
+// the batch, one write per suppression rather than one per suppressed
+// match (a noisy suppressed rule would otherwise cost a transaction per
+// event), then counts the batch's events. Hits that cannot be recorded
+// stay pending for the next batch: they are counters, and failing the
+// batch would not bring them back (its events are already processed).
+func (e *Engine) flushBatch(ctx context.Context) {
+	e.batching = false
+	for k, h := range e.suppHits {
+		err := e.st.RecordSuppressionHits(ctx, k.tenant, k.id, h.n, h.last)
+		switch {
+		case err == nil, errors.Is(err, store.ErrNotFound): // recorded, or the suppression is gone
+			delete(e.suppHits, k)
+		default:
+			e.log.Warn("suppression hits not recorded; will retry", "suppression", k.id, "hits", h.n, "err", err)
+		}
+	}
+	e.stats.events.Add(e.batchEvents)
+	e.batchEvents = 0
 }
 
 // decodeEvents appends the events of a delivery (ingest.DecodeMessage) to
@@ -363,7 +402,20 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event) (Result, error) {
 		if sp := suppressedBy(ts.supps, a, ev, e.cfg.Now()); sp != nil {
 			res.Suppressed++
 			e.stats.suppressed.Add(1)
-			if e.st != nil {
+			switch {
+			case e.st == nil:
+			case e.batching:
+				k := suppressionKey{ev.TenantID, sp.ID}
+				h := e.suppHits[k]
+				if h == nil {
+					h = &suppressionHits{}
+					e.suppHits[k] = h
+				}
+				h.n++
+				if ev.Observed.After(h.last) {
+					h.last = ev.Observed
+				}
+			default:
 				if err := e.st.RecordSuppressionHits(ctx, ev.TenantID, sp.ID, 1, ev.Observed); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return res, err
 				}
@@ -395,9 +447,14 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event) (Result, error) {
 	if ev.ID != "" {
 		e.seen.add(ev.ID)
 	}
-	// Counted once its alerts are stored, so that a reader of Stats sees
-	// the effects of every event it counts.
-	e.stats.events.Add(1)
+	// Counted once its alerts (and, in a batch, its suppression hits)
+	// are stored, so that a reader of Stats sees the effects of every
+	// event it counts.
+	if e.batching {
+		e.batchEvents++
+	} else {
+		e.stats.events.Add(1)
+	}
 	return res, nil
 }
 
