@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,6 +15,16 @@ import (
 
 func BenchmarkInsertEvents(b *testing.B) {
 	storetest.BenchInsertEvents(b, openAt(b, filepath.Join(b.TempDir(), "vedetta.db")), 500)
+}
+
+// BenchmarkInsertEventsBatch compares transaction sizes: the event writer
+// keeps its transactions short so that alert writes are not held up.
+func BenchmarkInsertEventsBatch(b *testing.B) {
+	for _, n := range []int{250, 1000, 4000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			storetest.BenchInsertEvents(b, openAt(b, filepath.Join(b.TempDir(), "vedetta.db")), n)
+		})
+	}
 }
 
 // BenchmarkSearchEvents loads $VEDETTA_BENCH_EVENTS events first.
