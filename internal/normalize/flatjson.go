@@ -24,10 +24,39 @@ type flatJSON struct {
 	str   []byte
 	depth int
 	out   map[string]any
-	keys  map[string]string // interned flattened keys (after rename)
-	// rename, when set, maps each flattened key to the key stored in out;
-	// the result is cached with the interned key.
-	rename func(string) string
+	keys  map[string]*keyEntry // interned flattened keys (after classify)
+	// Documents of one source mostly repeat their keys in the same order:
+	// key() first tries the key that followed the previous one last time
+	// (last.next, or first for a document's first key), one comparison
+	// instead of a map lookup.
+	first, last *keyEntry
+	// classify, when set, decides what each flattened key becomes: the key
+	// stored in out ("" for none) and a slot of slots that receives the value
+	// too (-1 for none). The result is cached per distinct key. Without it a
+	// key is stored under its own name.
+	classify func(string) fieldKey
+	slots    []any
+	// watch, when set, is a key to look out for: seen reports whether an
+	// object key whose raw text is watch, or ends with an escaped quote and
+	// watch, is directly followed by ':' or by ' :' (where strings.Contains
+	// finds `"watch":` or `"watch" :` in valid JSON). With stopOnWatch,
+	// flatten then stops with errWatched.
+	watch       string
+	seen        bool
+	stopOnWatch bool
+}
+
+// fieldKey is what a flattened key becomes (see flatJSON.classify).
+type fieldKey struct {
+	name string // key in out; "" stores nothing
+	slot int    // index in flatJSON.slots; -1 for none
+}
+
+// keyEntry is an interned flattened key.
+type keyEntry struct {
+	path string
+	fieldKey
+	next *keyEntry // the key that followed this one in the last document
 }
 
 // maxInternedKeys bounds the key cache of one parser.
@@ -38,13 +67,15 @@ const maxJSONDepth = 64
 var (
 	errJSONSyntax = errors.New("invalid JSON")
 	errJSONDepth  = errors.New("JSON nested too deeply")
+	// errWatched stops flatten at the watched key (flatJSON.stopOnWatch).
+	errWatched = errors.New("watched key")
 )
 
 // flatten parses data into out (which it does not clear). The top-level value
 // must be an object. String values without escapes are substrings of data,
 // so callers pass the event's Raw copy to avoid one allocation per value.
 func (f *flatJSON) flatten(data string, out map[string]any) error {
-	f.data, f.pos, f.path, f.depth, f.out = data, 0, f.path[:0], 0, out
+	f.data, f.pos, f.path, f.depth, f.out, f.seen, f.last = data, 0, f.path[:0], 0, out, false, nil
 	f.ws()
 	if f.pos >= len(f.data) || f.data[f.pos] != '{' {
 		return errJSONSyntax
@@ -81,11 +112,19 @@ func (f *flatJSON) value() error {
 	case c == '[':
 		return f.array()
 	case c == '"':
-		s, err := f.stringValue()
-		if err != nil {
+		raw, b, err := f.stringBytes()
+		if err != nil || len(f.path) == 0 {
 			return err
 		}
-		f.put(s)
+		k := f.key()
+		if k.name == "" && k.slot < 0 {
+			return nil // dropped: do not box the string
+		}
+		var v any = raw
+		if b != nil {
+			v = string(b)
+		}
+		f.store(k, v)
 		return nil
 	case c == 't':
 		return f.literal("true", true)
@@ -94,11 +133,15 @@ func (f *flatJSON) value() error {
 	case c == 'n':
 		return f.literal("null", nil)
 	case c == '-' || isDigit(c):
-		v, _, err := f.number()
-		if err != nil {
+		text, integral, err := f.number()
+		if err != nil || len(f.path) == 0 {
 			return err
 		}
-		f.put(v)
+		k := f.key()
+		if k.name == "" && k.slot < 0 {
+			return nil // dropped: do not convert nor box the number
+		}
+		f.store(k, numberValue(text, integral))
 		return nil
 	}
 	return errJSONSyntax
@@ -108,26 +151,52 @@ func (f *flatJSON) put(v any) {
 	if v == nil || len(f.path) == 0 {
 		return
 	}
-	f.out[f.key()] = v
+	f.store(f.key(), v)
 }
 
-// key returns f.path as an interned string.
-func (f *flatJSON) key() string {
-	if k, ok := f.keys[string(f.path)]; ok {
-		return k
+func (f *flatJSON) store(k fieldKey, v any) {
+	if k.name != "" {
+		f.out[k.name] = v
 	}
-	raw := string(f.path)
-	k := raw
-	if f.rename != nil {
-		k = f.rename(raw)
+	if k.slot >= 0 {
+		f.slots[k.slot] = v
 	}
-	if f.keys == nil {
-		f.keys = make(map[string]string, 64)
+}
+
+// key returns what f.path becomes, interned.
+func (f *flatJSON) key() fieldKey {
+	next := f.first
+	if f.last != nil {
+		next = f.last.next
 	}
-	if len(f.keys) < maxInternedKeys {
-		f.keys[raw] = k
+	if next != nil && next.path == string(f.path) {
+		f.last = next
+		return next.fieldKey
 	}
-	return k
+	e, ok := f.keys[string(f.path)]
+	if !ok {
+		raw := string(f.path)
+		k := fieldKey{name: raw, slot: -1}
+		if f.classify != nil {
+			k = f.classify(raw)
+		}
+		if len(f.keys) >= maxInternedKeys {
+			f.last = nil
+			return k
+		}
+		if f.keys == nil {
+			f.keys = make(map[string]*keyEntry, 64)
+		}
+		e = &keyEntry{path: raw, fieldKey: k}
+		f.keys[raw] = e
+	}
+	if f.last != nil {
+		f.last.next = e
+	} else {
+		f.first = e
+	}
+	f.last = e
+	return e.fieldKey
 }
 
 func (f *flatJSON) literal(lit string, v any) error {
@@ -157,9 +226,16 @@ func (f *flatJSON) object() error {
 		if f.pos >= len(f.data) || f.data[f.pos] != '"' {
 			return errJSONSyntax
 		}
+		kstart := f.pos
 		kraw, kb, err := f.stringBytes()
 		if err != nil {
 			return err
+		}
+		if f.watch != "" && f.watched(kstart) {
+			f.seen = true
+			if f.stopOnWatch {
+				return errWatched
+			}
 		}
 		f.ws()
 		if f.pos >= len(f.data) || f.data[f.pos] != ':' {
@@ -225,7 +301,7 @@ func (f *flatJSON) array() error {
 			}
 			list = append(list, s)
 		case c == '-' || isDigit(c):
-			_, text, err := f.number()
+			text, _, err := f.number()
 			if err != nil {
 				return err
 			}
@@ -270,7 +346,7 @@ func (f *flatJSON) array() error {
 			f.pos++
 			f.depth--
 			if list != nil && len(f.path) > 0 {
-				f.out[f.key()] = list
+				f.store(f.key(), list)
 			}
 			return nil
 		default:
@@ -279,9 +355,26 @@ func (f *flatJSON) array() error {
 	}
 }
 
-// number validates a JSON number and returns it as int64 or float64 plus its
-// text.
-func (f *flatJSON) number() (any, string, error) {
+// watched reports whether the key string that starts at start (its opening
+// quote) and ends at f.pos (after its closing quote) is f.watch as defined
+// by flatJSON.watch. Inside a valid string every '"' is escaped, so a raw
+// text ending with '"'+watch ends with an escaped quote and watch.
+func (f *flatJSON) watched(start int) bool {
+	raw := f.data[start+1 : f.pos-1]
+	w := f.watch
+	if len(raw) < len(w) || raw[len(raw)-1] != w[len(w)-1] {
+		return false // the common case, decided cheaply
+	}
+	if raw != w && (len(raw) <= len(w) || raw[len(raw)-len(w):] != w || raw[len(raw)-len(w)-1] != '"') {
+		return false
+	}
+	rest := f.data[f.pos:]
+	return len(rest) > 0 && rest[0] == ':' || len(rest) > 1 && rest[0] == ' ' && rest[1] == ':'
+}
+
+// number validates the JSON number at f.pos and returns its text and
+// whether it is integral (no fraction, no exponent).
+func (f *flatJSON) number() (string, bool, error) {
 	d := f.data
 	start := f.pos
 	i := f.pos
@@ -289,7 +382,7 @@ func (f *flatJSON) number() (any, string, error) {
 		i++
 	}
 	if i >= len(d) {
-		return nil, "", errJSONSyntax
+		return "", false, errJSONSyntax
 	}
 	switch {
 	case d[i] == '0':
@@ -299,7 +392,7 @@ func (f *flatJSON) number() (any, string, error) {
 			i++
 		}
 	default:
-		return nil, "", errJSONSyntax
+		return "", false, errJSONSyntax
 	}
 	integral := true
 	if i < len(d) && d[i] == '.' {
@@ -310,7 +403,7 @@ func (f *flatJSON) number() (any, string, error) {
 			i++
 		}
 		if i == j {
-			return nil, "", errJSONSyntax
+			return "", false, errJSONSyntax
 		}
 	}
 	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
@@ -324,21 +417,38 @@ func (f *flatJSON) number() (any, string, error) {
 			i++
 		}
 		if i == j {
-			return nil, "", errJSONSyntax
+			return "", false, errJSONSyntax
 		}
 	}
 	f.pos = i
-	text := d[start:i]
+	return d[start:i], integral, nil
+}
+
+// numberValue converts the text of a valid JSON number: int64 when it is
+// integral and fits, else float64 (±Inf beyond the float range, which
+// strconv reports with ErrRange; valid JSON text has no other error).
+func numberValue(text string, integral bool) any {
+	if integral && len(text) <= 18 { // at most 18 digits: no overflow
+		s := text
+		if s[0] == '-' {
+			s = s[1:]
+		}
+		var n int64
+		for i := 0; i < len(s); i++ {
+			n = n*10 + int64(s[i]-'0')
+		}
+		if text[0] == '-' {
+			n = -n
+		}
+		return n
+	}
 	if integral {
 		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return n, text, nil
+			return n
 		}
 	}
-	x, err := strconv.ParseFloat(text, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return nil, "", errJSONSyntax
-	}
-	return x, text, nil
+	x, _ := strconv.ParseFloat(text, 64)
+	return x
 }
 
 // stringValue parses the string at f.pos: a substring of f.data when it has
@@ -359,21 +469,11 @@ func (f *flatJSON) stringValue() (string, error) {
 // next call.
 func (f *flatJSON) stringBytes() (raw string, b []byte, err error) {
 	d := f.data
-	i := f.pos + 1
-	start := i
-	for i < len(d) {
-		c := d[i]
-		if c == '"' {
-			f.pos = i + 1
-			return d[start:i], nil, nil
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
-			return "", nil, errJSONSyntax
-		}
-		i++
+	start := f.pos + 1
+	i := plainRun(d, start)
+	if i < len(d) && d[i] == '"' {
+		f.pos = i + 1
+		return d[start:i], nil, nil
 	}
 	f.str = append(f.str[:0], d[start:i]...)
 	for i < len(d) {
@@ -385,8 +485,9 @@ func (f *flatJSON) stringBytes() (raw string, b []byte, err error) {
 		case c < 0x20:
 			return "", nil, errJSONSyntax
 		case c != '\\':
-			f.str = append(f.str, c)
-			i++
+			j := plainRun(d, i+1)
+			f.str = append(f.str, d[i:j]...)
+			i = j
 			continue
 		}
 		if i+1 >= len(d) {
@@ -429,6 +530,35 @@ func (f *flatJSON) stringBytes() (raw string, b []byte, err error) {
 		i += 2
 	}
 	return "", nil, errJSONSyntax
+}
+
+// plainRun returns the index of the first byte at or after i that ends a
+// run of plain string content: '"', '\\' or a control character (below
+// 0x20), or len(d). It tests eight bytes at a time.
+func plainRun(d string, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(d); i += 8 {
+		w := d[i : i+8] // one bounds check; the loads combine into one
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q := x ^ (ones * '"')
+		bs := x ^ (ones * '\\')
+		// A byte is zero in q or bs, or below 0x20 in x, exactly when the
+		// classic "has less than" test sets its high bit: (v-n)&^v&0x80
+		// for each byte v (bytes of 0x80 and above never match).
+		if ((q-ones)&^q|(bs-ones)&^bs|(x-ones*0x20)&^x)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(d); i++ {
+		if c := d[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
 
 func hex4(d string, i int) (rune, bool) {

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -32,32 +33,27 @@ import (
 // 4756/4768/4769/4771/4776/1102/5156/5158, Sysmon 1–26, PowerShell
 // 4103/4104/800).
 type windowsParser struct {
-	opts     Options
-	fj       flatJSON // winlogbeat shape, into tmp
-	nx       flatJSON // NXLog shape, straight into the event with nxRename
-	tmp      map[string]any
-	dataKeys map[string]string // "Image" → "winlog.event_data.Image"
-}
-
-// dataKey returns "winlog.event_data."+k without allocating for known keys.
-func (p *windowsParser) dataKey(k string) string {
-	if dk, ok := p.dataKeys[k]; ok {
-		return dk
-	}
-	dk := "winlog.event_data." + k
-	if p.dataKeys == nil {
-		p.dataKeys = make(map[string]string, 128)
-	}
-	if len(p.dataKeys) < maxInternedKeys {
-		p.dataKeys[k] = dk
-	}
-	return dk
+	opts Options
+	// One pass of the scanner writes the record's fields straight into the
+	// event under their final names and captures the values the mapping
+	// reads into vals. The shape is told by the "winlog" key, which the
+	// scanner watches for: a record is scanned in the shape of the previous
+	// one and scanned again when the guess was wrong (see Parse).
+	nx, wb     flatJSON // NXLog and winlogbeat shapes, each with its key cache
+	winlogbeat bool     // shape of the previous record
+	vals       [numWinVals]any
+	// Caches of the last channel and host name, which repeat from record
+	// to record: their lower-case forms, boxed once.
+	chanRaw, chanLower string
+	hostRaw            string
+	hostLower          any
 }
 
 func (p *windowsParser) Name() string { return "windows" }
 
 // nxlogEnvelope maps NXLog's record-level keys to ECS/winlog fields; every
-// other top-level key is EventData. An empty target drops the key.
+// other top-level key is EventData. An empty target drops the key (Parse
+// reads some of them: EventID, Channel, Hostname, Message and the times).
 var nxlogEnvelope = map[string]string{
 	"EventID": "", "Channel": "", "Hostname": "", "Message": "", "@timestamp": "", "TimeCreated": "",
 	"EventTime": "", "EventReceivedTime": "", "SourceName": "winlog.provider_name",
@@ -71,136 +67,296 @@ var nxlogEnvelope = map[string]string{
 	"RelatedActivityID": "winlog.related_activity_id",
 }
 
-// nxInternal is the key under which the NXLog flattener stores an envelope
-// value that Parse reads and then removes (EventID, Channel, Message, …).
-func nxInternal(k string) string { return "\x00nx." + k }
-
-// nxDropped lists the internal keys of nxlogEnvelope, removed after Parse.
-var nxDropped = func() []string {
-	var out []string
-	for k, target := range nxlogEnvelope {
-		if target == "" {
-			out = append(out, nxInternal(k))
-		}
-	}
-	return out
-}()
-
-var (
-	nxEventID  = nxInternal("EventID")
-	nxChannel  = nxInternal("Channel")
-	nxHostname = nxInternal("Hostname")
-	nxMessage  = nxInternal("Message")
-	nxTimes    = [...]string{nxInternal("@timestamp"), nxInternal("TimeCreated"), nxInternal("EventTime")}
+// The values Parse and mapWindows read, captured during the scan: first
+// the record envelope, then the EventData fields (winlog.event_data.<Name>).
+const (
+	vEventID       = iota // NXLog EventID
+	vChannel              // NXLog Channel
+	vHostname             // NXLog Hostname
+	vMessage              // NXLog Message
+	vTimestamp            // @timestamp, both shapes
+	vTimeCreated          // NXLog TimeCreated
+	vEventTime            // NXLog EventTime
+	vWinlogEventID        // winlogbeat winlog.event_id
+	vEventCode            // winlogbeat event.code
+	vWinlogChannel        // winlogbeat winlog.channel
+	vComputerName         // winlogbeat winlog.computer_name
+	vHostName             // winlogbeat host.name
+	vRecordID             // winlog.record_id, both shapes
+	vPID                  // winlog.process.pid, both shapes
+	vThreadID             // winlog.process.thread.id, both shapes
+	dStatus               // first EventData value; the order follows winDataNames
+	dNewProcessName
+	dNewProcessId
+	dParentProcessName
+	dProcessId
+	dImage
+	dProcessName
+	dParentImage
+	dParentProcessId
+	dCommandLine
+	dParentCommandLine
+	dProcessGuid
+	dParentProcessGuid
+	dCurrentDirectory
+	dHashes
+	dUser
+	dTargetUserName
+	dTargetDomainName
+	dTargetUserSid
+	dSubjectUserName
+	dSubjectDomainName
+	dSubjectUserSid
+	dTargetSid
+	dMemberSid
+	dMemberName
+	dWorkstation
+	dLogonType
+	dTargetLogonId
+	dIpAddress
+	dIpPort
+	dWorkstationName
+	dSourceIp
+	dSourcePort
+	dSourceHostname
+	dDestinationIp
+	dDestinationPort
+	dDestinationHostname
+	dSourceAddress
+	dDestAddress
+	dDestPort
+	dProtocol
+	dTargetFilename
+	dTargetObject
+	dDetails
+	dQueryName
+	dScriptBlockText
+	dScriptBlockId
+	dUtcTime
+	numWinVals
 )
 
-// nxRename maps a flattened NXLog key to its event field: EventData under
-// winlog.event_data.<Name>, envelope keys to their winlog/ECS field or to an
-// internal key. flatJSON caches the result per distinct key.
-func nxRename(k string) string {
+// winDataNames are the EventData names of the d* values, in their order.
+var winDataNames = [numWinVals - dStatus]string{
+	"Status", "NewProcessName", "NewProcessId", "ParentProcessName", "ProcessId", "Image", "ProcessName",
+	"ParentImage", "ParentProcessId", "CommandLine", "ParentCommandLine", "ProcessGuid", "ParentProcessGuid",
+	"CurrentDirectory", "Hashes", "User", "TargetUserName", "TargetDomainName", "TargetUserSid",
+	"SubjectUserName", "SubjectDomainName", "SubjectUserSid", "TargetSid", "MemberSid", "MemberName",
+	"Workstation", "LogonType", "TargetLogonId", "IpAddress", "IpPort", "WorkstationName", "SourceIp",
+	"SourcePort", "SourceHostname", "DestinationIp", "DestinationPort", "DestinationHostname",
+	"SourceAddress", "DestAddress", "DestPort", "Protocol", "TargetFilename", "TargetObject", "Details",
+	"QueryName", "ScriptBlockText", "ScriptBlockId", "UtcTime",
+}
+
+// winFieldVals maps an event field (a final key, either shape) to the value
+// slot that captures it.
+var winFieldVals = func() map[string]int {
+	m := map[string]int{"winlog.record_id": vRecordID, "winlog.process.pid": vPID, "winlog.process.thread.id": vThreadID}
+	for i, n := range winDataNames {
+		m["winlog.event_data."+n] = dStatus + i
+	}
+	return m
+}()
+
+// nxEnvelopeVals maps the dropped NXLog envelope keys that Parse reads to
+// their value slots.
+var nxEnvelopeVals = map[string]int{"EventID": vEventID, "Channel": vChannel, "Hostname": vHostname,
+	"Message": vMessage, "@timestamp": vTimestamp, "TimeCreated": vTimeCreated, "EventTime": vEventTime}
+
+// wbEnvelopeVals maps the winlogbeat keys that Parse reads to their slots.
+var wbEnvelopeVals = map[string]int{"winlog.event_id": vWinlogEventID, "event.code": vEventCode,
+	"winlog.channel": vWinlogChannel, "winlog.computer_name": vComputerName, "host.name": vHostName,
+	"@timestamp": vTimestamp}
+
+// nxClassify maps a flattened NXLog key to its event field: EventData under
+// winlog.event_data.<Name>, envelope keys to their winlog/ECS field or to
+// nothing.
+func nxClassify(k string) fieldKey {
 	target, env := nxlogEnvelope[k]
 	switch {
 	case !env:
-		return "winlog.event_data." + k
-	case target != "":
-		return target
+		target = "winlog.event_data." + k
+	case target == "":
+		if v, ok := nxEnvelopeVals[k]; ok {
+			return fieldKey{slot: v}
+		}
+		return fieldKey{slot: -1}
 	}
-	return nxInternal(k)
+	if v, ok := winFieldVals[target]; ok {
+		return fieldKey{name: target, slot: v}
+	}
+	return fieldKey{name: target, slot: -1}
 }
 
+// wbClassify keeps a flattened winlogbeat key when it is in winlog.* or one
+// of the ECS field sets winlogbeat fills, under its own name.
+func wbClassify(k string) fieldKey {
+	fk := fieldKey{slot: -1}
+	switch {
+	case strings.HasPrefix(k, "winlog."), strings.HasPrefix(k, "host."), strings.HasPrefix(k, "event."),
+		strings.HasPrefix(k, "process."), strings.HasPrefix(k, "user."), strings.HasPrefix(k, "source."),
+		strings.HasPrefix(k, "destination."), strings.HasPrefix(k, "file."), strings.HasPrefix(k, "log."),
+		strings.HasPrefix(k, "agent."), k == "message":
+		fk.name = k
+	}
+	if v, ok := wbEnvelopeVals[k]; ok {
+		fk.slot = v
+	} else if v, ok := winFieldVals[k]; ok {
+		fk.slot = v
+	}
+	return fk
+}
+
+// errNoEventID is the reason of a record without an event ID.
+const errNoEventID = "no EventID or winlog.event_id"
+
+// scan flattens src into f in one shape, capturing p.vals.
+func (p *windowsParser) scan(src string, f map[string]any, winlogbeat bool) (*flatJSON, error) {
+	clear(p.vals[:])
+	fj := &p.nx
+	if winlogbeat {
+		fj = &p.wb
+	}
+	if fj.classify == nil {
+		fj.classify, fj.watch = nxClassify, "winlog"
+		if winlogbeat {
+			fj.classify = wbClassify
+		}
+		fj.stopOnWatch = !winlogbeat
+		fj.slots = p.vals[:]
+	}
+	return fj, fj.flatten(src, f)
+}
+
+// Parse reads one record. A record is winlogbeat-shaped when it has a key
+// "winlog" (what the scanner's watch finds); otherwise it is NXLog-shaped.
+// The scan starts in the shape of the previous record: an NXLog scan stops
+// at a "winlog" key and the record is scanned again as winlogbeat; a
+// winlogbeat scan that met none is done again as NXLog. Syntax errors do
+// not depend on the shape.
 func (p *windowsParser) Parse(line []byte, ev *event.Event) error {
 	begin(ev, line, p.opts)
 	src := jsonSource(ev, line)
-	var id, channel string
 	f := ev.Fields
-	if strings.Contains(src, `"winlog":`) || strings.Contains(src, `"winlog" :`) {
-		// winlogbeat shape: copy winlog.* and the ECS fields it already has.
-		if p.tmp == nil {
-			p.tmp = make(map[string]any, 64)
-		} else {
-			clear(p.tmp)
-		}
-		if err := p.fj.flatten(src, p.tmp); err != nil {
+	wb := p.winlogbeat
+	for range 3 {
+		fj, err := p.scan(src, f, wb)
+		switch {
+		case errors.Is(err, errWatched):
+			clear(f)
+			wb = true
+			continue
+		case err != nil:
 			return fail(ev, malformed("windows", "%v", err))
+		case wb && !fj.seen:
+			clear(f)
+			wb = false
+			continue
 		}
-		v, ok := p.tmp["winlog.event_id"]
-		if !ok {
-			v, ok = p.tmp["event.code"]
+		break
+	}
+	p.winlogbeat = wb
+	v := &p.vals
+	var id string
+	var chv any // winlog.channel
+	if wb {
+		// winlogbeat shape: winlog.* and the ECS fields it already has.
+		idv := v[vWinlogEventID]
+		if idv == nil {
+			idv = v[vEventCode]
 		}
-		if !ok {
-			return fail(ev, malformed("windows", "no EventID or winlog.event_id"))
+		if idv == nil {
+			return fail(ev, malformed("windows", errNoEventID))
 		}
-		id = event.ValueString(v)
-		for k, v := range p.tmp {
-			switch {
-			case strings.HasPrefix(k, "winlog."), strings.HasPrefix(k, "host."), strings.HasPrefix(k, "event."),
-				strings.HasPrefix(k, "process."), strings.HasPrefix(k, "user."), strings.HasPrefix(k, "source."),
-				strings.HasPrefix(k, "destination."), strings.HasPrefix(k, "file."), strings.HasPrefix(k, "log."),
-				strings.HasPrefix(k, "agent."), k == "message":
-				f[k] = v
-			}
-		}
-		channel = event.ValueString(p.tmp["winlog.channel"])
-		if h := event.ValueString(p.tmp["winlog.computer_name"]); h != "" && f["host.name"] == nil {
+		id = event.ValueString(idv)
+		chv = v[vWinlogChannel]
+		if h, ok := textValue(v[vComputerName]); ok && v[vHostName] == nil {
 			f["host.name"] = h
 		}
-		ev.Observed = parseWinTime(p.tmp["@timestamp"], p.opts.loc())
+		ev.Observed = parseWinTime(v[vTimestamp], p.opts.loc())
 	} else {
-		// NXLog shape: flatten straight into the event, renaming keys.
-		p.nx.rename = nxRename
-		if err := p.nx.flatten(src, f); err != nil {
-			return fail(ev, malformed("windows", "%v", err))
+		if v[vEventID] == nil {
+			return fail(ev, malformed("windows", errNoEventID))
 		}
-		v, ok := f[nxEventID]
-		if !ok {
-			return fail(ev, malformed("windows", "no EventID or winlog.event_id"))
-		}
-		id = event.ValueString(v)
-		channel = event.ValueString(f[nxChannel])
-		if h := event.ValueString(f[nxHostname]); h != "" {
+		id = event.ValueString(v[vEventID])
+		chv = v[vChannel]
+		if h, ok := textValue(v[vHostname]); ok {
 			f["host.name"] = h
 			f["winlog.computer_name"] = h
 		}
-		if m := event.ValueString(f[nxMessage]); m != "" {
+		if m, ok := textValue(v[vMessage]); ok {
 			f["message"] = m
 		}
-		for _, k := range nxTimes {
-			if t := parseWinTime(f[k], p.opts.loc()); !t.IsZero() {
+		for _, k := range [...]int{vTimestamp, vTimeCreated, vEventTime} {
+			if t := parseWinTime(v[k], p.opts.loc()); !t.IsZero() {
 				ev.Observed = t
 				break
 			}
-		}
-		for _, k := range nxDropped {
-			delete(f, k)
 		}
 	}
 	if id == "" || !allDigits(id) {
 		return fail(ev, malformed("windows", "invalid event ID %q", id))
 	}
-	f["winlog.event_id"] = id
-	f["event.code"] = id
+	var idv any = id
+	f["winlog.event_id"] = idv
+	f["event.code"] = idv
 	// One type per field whichever the shape: record IDs as strings (ECS
 	// keyword), process and thread IDs as integers.
-	if v, ok := f["winlog.record_id"]; ok {
-		f["winlog.record_id"] = event.ValueString(v)
-	}
-	for _, k := range [...]string{"winlog.process.pid", "winlog.process.thread.id"} {
-		if s, ok := f[k].(string); ok {
-			delete(f, k)
-			setPID(ev, k, s)
+	if r := v[vRecordID]; r != nil {
+		if _, ok := r.(string); !ok {
+			f["winlog.record_id"] = event.ValueString(r)
 		}
 	}
-	if channel != "" {
-		f["winlog.channel"] = channel
+	for _, k := range [...]struct {
+		field string
+		val   int
+	}{{"winlog.process.pid", vPID}, {"winlog.process.thread.id", vThreadID}} {
+		if s, ok := v[k.val].(string); ok {
+			delete(f, k.field)
+			setPID(ev, k.field, s)
+		}
+	}
+	channel := ""
+	if c, ok := textValue(chv); ok {
+		f["winlog.channel"] = c
+		channel = c.(string)
 	}
 	if ev.Observed.IsZero() {
-		if t := parseWinTime(f[p.dataKey("UtcTime")], time.UTC); !t.IsZero() {
+		if t := parseWinTime(v[dUtcTime], time.UTC); !t.IsZero() {
 			ev.Observed = t
 		}
 	}
-	p.mapWindows(ev, id, strings.ToLower(channel))
+	p.mapWindows(ev, id, p.lowerChannel(channel))
 	ev.Category = event.CategorySecurity
 	return nil
+}
+
+// textValue returns v as a field value of text and whether that is
+// non-empty; a string keeps its box.
+func textValue(v any) (any, bool) {
+	if s, ok := v.(string); ok {
+		return v, s != ""
+	}
+	s := event.ValueString(v)
+	return s, s != ""
+}
+
+// lowerChannel returns strings.ToLower(ch), cached for the last channel.
+func (p *windowsParser) lowerChannel(ch string) string {
+	if ch != p.chanRaw {
+		p.chanRaw = strings.Clone(ch)
+		p.chanLower = strings.ToLower(p.chanRaw)
+	}
+	return p.chanLower
+}
+
+// lowerHost returns strings.ToLower(h) boxed, cached for the last host.
+func (p *windowsParser) lowerHost(h string) any {
+	if h != p.hostRaw || p.hostLower == nil {
+		p.hostRaw = strings.Clone(h)
+		p.hostLower = strings.ToLower(p.hostRaw)
+	}
+	return p.hostLower
 }
 
 func allDigits(s string) bool {
@@ -297,13 +453,7 @@ var powershellActions = map[string]winAction{
 
 func (p *windowsParser) mapWindows(ev *event.Event, id, channel string) {
 	f := ev.Fields
-	d := func(name string) string {
-		s := event.ValueString(f[p.dataKey(name)])
-		if s == "-" {
-			return ""
-		}
-		return s
-	}
+	d := p.d
 	var act winAction
 	var ok bool
 	switch {
@@ -320,7 +470,7 @@ func (p *windowsParser) mapWindows(ev *event.Event, id, channel string) {
 		f["event.type"] = append([]string(nil), act.typ...)
 		f["event.action"] = act.action
 		outcome := act.outcome
-		if status := d("Status"); outcome == "" && status != "" && (id == "4768" || id == "4769" || id == "4776") {
+		if status := d(dStatus); outcome == "" && status != "" && (id == "4768" || id == "4769" || id == "4776") {
 			outcome = "success"
 			if status != "0x0" && status != "0" {
 				outcome = "failure"
@@ -332,36 +482,38 @@ func (p *windowsParser) mapWindows(ev *event.Event, id, channel string) {
 	// Process: Sysmon Image/ProcessId, Security 4688 NewProcessName/NewProcessId
 	// (whose ProcessId is the creator), other Security events ProcessName/ProcessId.
 	if channel == "security" && id == "4688" {
-		setExe(ev, "process", d("NewProcessName"))
-		setPID(ev, "process.pid", d("NewProcessId"))
-		setExe(ev, "process.parent", d("ParentProcessName"))
-		setPID(ev, "process.parent.pid", d("ProcessId"))
+		p.setExe(ev, "process", dNewProcessName)
+		setPID(ev, "process.pid", d(dNewProcessId))
+		p.setExe(ev, "process.parent", dParentProcessName)
+		setPID(ev, "process.parent.pid", d(dProcessId))
 	} else {
-		if img := d("Image"); img != "" {
-			setExe(ev, "process", img)
+		if d(dImage) != "" {
+			p.setExe(ev, "process", dImage)
 		} else {
-			setExe(ev, "process", d("ProcessName"))
+			p.setExe(ev, "process", dProcessName)
 		}
-		setPID(ev, "process.pid", d("ProcessId"))
-		setExe(ev, "process.parent", d("ParentImage"))
-		setPID(ev, "process.parent.pid", d("ParentProcessId"))
+		setPID(ev, "process.pid", d(dProcessId))
+		p.setExe(ev, "process.parent", dParentImage)
+		setPID(ev, "process.parent.pid", d(dParentProcessId))
 	}
-	ev.Set("process.command_line", d("CommandLine"))
-	ev.Set("process.parent.command_line", d("ParentCommandLine"))
-	ev.Set("process.entity_id", d("ProcessGuid"))
-	ev.Set("process.parent.entity_id", d("ParentProcessGuid"))
-	ev.Set("process.working_directory", d("CurrentDirectory"))
-	if h := d("Hashes"); h != "" {
-		for part := range strings.SplitSeq(h, ",") {
+	p.setD(ev, "process.command_line", dCommandLine)
+	p.setD(ev, "process.parent.command_line", dParentCommandLine)
+	p.setD(ev, "process.entity_id", dProcessGuid)
+	p.setD(ev, "process.parent.entity_id", dParentProcessGuid)
+	p.setD(ev, "process.working_directory", dCurrentDirectory)
+	if h := d(dHashes); h != "" {
+		// Lower-casing maps rune by rune and never produces ',' or '=',
+		// so the parts of the lowered list are the lowered parts.
+		for part := range strings.SplitSeq(strings.ToLower(h), ",") {
 			if k, v, ok := strings.Cut(part, "="); ok && v != "" {
-				ev.Set("process.hash."+strings.ToLower(k), strings.ToLower(v))
+				ev.Fields[hashField(k)] = v
 			}
 		}
 	}
 
 	// User: Sysmon "DOMAIN\name"; Security target (logon, account
 	// management) or subject.
-	if u := d("User"); u != "" {
+	if u := d(dUser); u != "" {
 		if dom, name, ok := strings.Cut(u, `\`); ok {
 			ev.Set("user.domain", dom)
 			ev.Set("user.name", name)
@@ -372,75 +524,113 @@ func (p *windowsParser) mapWindows(ev *event.Event, id, channel string) {
 	switch id {
 	case "4624", "4625", "4634", "4647", "4648", "4768", "4769", "4771", "4672":
 		if channel == "security" {
-			ev.Set("user.name", d("TargetUserName"))
-			ev.Set("user.domain", d("TargetDomainName"))
-			ev.Set("user.id", d("TargetUserSid"))
+			p.setD(ev, "user.name", dTargetUserName)
+			p.setD(ev, "user.domain", dTargetDomainName)
+			p.setD(ev, "user.id", dTargetUserSid)
 			if id == "4672" {
-				ev.Set("user.name", d("SubjectUserName"))
-				ev.Set("user.domain", d("SubjectDomainName"))
-				ev.Set("user.id", d("SubjectUserSid"))
+				p.setD(ev, "user.name", dSubjectUserName)
+				p.setD(ev, "user.domain", dSubjectDomainName)
+				p.setD(ev, "user.id", dSubjectUserSid)
 			}
 		}
 	case "4720", "4722", "4724", "4726", "4740", "4728", "4732", "4756", "4729", "4733":
 		if channel == "security" {
-			ev.Set("user.name", d("SubjectUserName"))
-			ev.Set("user.domain", d("SubjectDomainName"))
-			ev.Set("user.id", d("SubjectUserSid"))
+			p.setD(ev, "user.name", dSubjectUserName)
+			p.setD(ev, "user.domain", dSubjectDomainName)
+			p.setD(ev, "user.id", dSubjectUserSid)
 			if strings.HasPrefix(id, "472") || id == "4740" {
-				ev.Set("user.target.name", d("TargetUserName"))
-				ev.Set("user.target.domain", d("TargetDomainName"))
-				ev.Set("user.target.id", d("TargetSid"))
+				p.setD(ev, "user.target.name", dTargetUserName)
+				p.setD(ev, "user.target.domain", dTargetDomainName)
+				p.setD(ev, "user.target.id", dTargetSid)
 			} else {
-				ev.Set("group.name", d("TargetUserName"))
-				ev.Set("group.domain", d("TargetDomainName"))
-				ev.Set("group.id", d("TargetSid"))
-				ev.Set("user.target.id", d("MemberSid"))
-				ev.Set("user.target.name", d("MemberName"))
+				p.setD(ev, "group.name", dTargetUserName)
+				p.setD(ev, "group.domain", dTargetDomainName)
+				p.setD(ev, "group.id", dTargetSid)
+				p.setD(ev, "user.target.id", dMemberSid)
+				p.setD(ev, "user.target.name", dMemberName)
 			}
 		}
 	case "4776":
-		ev.Set("user.name", d("TargetUserName"))
-		ev.Set("source.domain", d("Workstation"))
+		p.setD(ev, "user.name", dTargetUserName)
+		p.setD(ev, "source.domain", dWorkstation)
 	default:
 		if _, ok := f["user.name"]; !ok {
-			ev.Set("user.name", d("SubjectUserName"))
-			ev.Set("user.domain", d("SubjectDomainName"))
-			ev.Set("user.id", d("SubjectUserSid"))
+			p.setD(ev, "user.name", dSubjectUserName)
+			p.setD(ev, "user.domain", dSubjectDomainName)
+			p.setD(ev, "user.id", dSubjectUserSid)
 		}
 	}
-	ev.Set("winlog.logon.type", d("LogonType"))
-	ev.Set("winlog.logon.id", d("TargetLogonId"))
+	p.setD(ev, "winlog.logon.type", dLogonType)
+	p.setD(ev, "winlog.logon.id", dTargetLogonId)
 
 	// Network: Security IpAddress/IpPort/WorkstationName, Sysmon 3, WFP 5156.
-	setAddrField(ev, "source.ip", d("IpAddress"))
-	setPort(ev, "source.port", d("IpPort"))
-	if w := d("WorkstationName"); w != "" {
+	setAddrField(ev, "source.ip", d(dIpAddress))
+	setPort(ev, "source.port", d(dIpPort))
+	if w := d(dWorkstationName); w != "" {
 		ev.Set("source.domain", w)
 	}
-	setAddrField(ev, "source.ip", d("SourceIp"))
-	setPort(ev, "source.port", d("SourcePort"))
-	ev.Set("source.domain", d("SourceHostname"))
-	setAddrField(ev, "destination.ip", d("DestinationIp"))
-	setPort(ev, "destination.port", d("DestinationPort"))
-	ev.Set("destination.domain", d("DestinationHostname"))
-	setAddrField(ev, "source.ip", d("SourceAddress"))
-	setAddrField(ev, "destination.ip", d("DestAddress"))
-	setPort(ev, "destination.port", d("DestPort"))
-	if pr := strings.ToLower(d("Protocol")); pr == "tcp" || pr == "udp" {
+	setAddrField(ev, "source.ip", d(dSourceIp))
+	setPort(ev, "source.port", d(dSourcePort))
+	p.setD(ev, "source.domain", dSourceHostname)
+	setAddrField(ev, "destination.ip", d(dDestinationIp))
+	setPort(ev, "destination.port", d(dDestinationPort))
+	p.setD(ev, "destination.domain", dDestinationHostname)
+	setAddrField(ev, "source.ip", d(dSourceAddress))
+	setAddrField(ev, "destination.ip", d(dDestAddress))
+	setPort(ev, "destination.port", d(dDestPort))
+	if pr := strings.ToLower(d(dProtocol)); pr == "tcp" || pr == "udp" {
 		f["network.transport"] = pr
 	}
 
-	ev.Set("file.path", d("TargetFilename"))
-	if o := d("TargetObject"); o != "" {
-		f["registry.path"] = o
-		ev.Set("registry.data.strings", d("Details"))
+	p.setD(ev, "file.path", dTargetFilename)
+	if d(dTargetObject) != "" {
+		p.setD(ev, "registry.path", dTargetObject)
+		p.setD(ev, "registry.data.strings", dDetails)
 	}
-	ev.Set("dns.question.name", d("QueryName"))
-	ev.Set("powershell.file.script_block_text", d("ScriptBlockText"))
-	ev.Set("powershell.file.script_block_id", d("ScriptBlockId"))
-	if _, ok := f["host.name"]; ok {
-		f["host.name"] = strings.ToLower(event.ValueString(f["host.name"]))
+	p.setD(ev, "dns.question.name", dQueryName)
+	p.setD(ev, "powershell.file.script_block_text", dScriptBlockText)
+	p.setD(ev, "powershell.file.script_block_id", dScriptBlockId)
+	if h, ok := f["host.name"]; ok {
+		f["host.name"] = p.lowerHost(event.ValueString(h))
 	}
+}
+
+// d returns EventData value i as text: "" when absent or "-".
+func (p *windowsParser) d(i int) string {
+	s := event.ValueString(p.vals[i])
+	if s == "-" {
+		return ""
+	}
+	return s
+}
+
+// setD sets field to p.d(i) unless that is empty. A string value is stored
+// in the box it already has.
+func (p *windowsParser) setD(ev *event.Event, field string, i int) {
+	v := p.vals[i]
+	if s, ok := v.(string); ok {
+		if s != "" && s != "-" {
+			ev.Fields[field] = v
+		}
+		return
+	}
+	ev.Set(field, p.d(i))
+}
+
+// hashField returns "process.hash."+algo, without allocating for the
+// algorithms Sysmon reports.
+func hashField(algo string) string {
+	switch algo {
+	case "md5":
+		return "process.hash.md5"
+	case "sha1":
+		return "process.hash.sha1"
+	case "sha256":
+		return "process.hash.sha256"
+	case "imphash":
+		return "process.hash.imphash"
+	}
+	return "process.hash." + algo
 }
 
 func setAddrField(ev *event.Event, field, v string) {
@@ -450,9 +640,10 @@ func setAddrField(ev *event.Event, field, v string) {
 	setAddr(ev, field, v)
 }
 
-// setExe sets <prefix>.executable and <prefix>.name from a Windows path
-// (prefix is "process" or "process.parent").
-func setExe(ev *event.Event, prefix, path string) {
+// setExe sets <prefix>.executable and <prefix>.name from the Windows path
+// in EventData value i (prefix is "process" or "process.parent").
+func (p *windowsParser) setExe(ev *event.Event, prefix string, i int) {
+	path := p.d(i)
 	if path == "" {
 		return
 	}
@@ -460,7 +651,11 @@ func setExe(ev *event.Event, prefix, path string) {
 	if prefix == "process.parent" {
 		exeKey, nameKey = "process.parent.executable", "process.parent.name"
 	}
-	ev.Fields[exeKey] = path
+	if _, ok := p.vals[i].(string); ok {
+		ev.Fields[exeKey] = p.vals[i]
+	} else {
+		ev.Fields[exeKey] = path
+	}
 	name := path
 	if i := strings.LastIndexAny(path, `\/`); i >= 0 {
 		name = path[i+1:]
