@@ -150,7 +150,7 @@ func appendValue(b []byte, v any) []byte {
 // (wrapping ErrBadEvent) ev is left zero.
 func UnmarshalEvent(data []byte, ev *event.Event) error {
 	d := decoders.Get().(*decoder)
-	defer decoders.Put(d)
+	defer d.release()
 	if err := d.event(data, ev); err != nil {
 		*ev = event.Event{}
 		return fmt.Errorf("%w: %w", ErrBadEvent, err)
@@ -232,7 +232,7 @@ func MessageID(evs []event.Event) string {
 func DecodeMessage(dst []event.Event, data []byte) ([]event.Event, error) {
 	n := len(dst)
 	d := decoders.Get().(*decoder)
-	defer decoders.Put(d)
+	defer d.release()
 	for line := 1; len(data) > 0; line++ {
 		var l []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {

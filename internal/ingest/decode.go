@@ -94,6 +94,12 @@ var (
 	cacheSeed = maphash.MakeSeed()
 )
 
+// release returns d to the pool, without the input it read.
+func (d *decoder) release() {
+	d.data, d.i = nil, 0
+	decoders.Put(d)
+}
+
 // maxDepth bounds the nesting of skipped values as encoding/json bounds it
 // (the wire format nests two deep).
 const maxDepth = 10000
