@@ -45,6 +45,8 @@ type HTTPHandler struct {
 
 	bufs sync.Pool // *bytes.Buffer
 	evs  sync.Pool // *[]event.Event
+	recs sync.Pool // *[]record
+	gzrs sync.Pool // *gzip.Reader, reset for each body
 }
 
 type cachedSource struct {
@@ -125,7 +127,10 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, code, err.Error())
 		return
 	}
-	records, rerr := splitRecords(buf.Bytes())
+	recsp := h.getRecords()
+	defer h.putRecords(recsp)
+	records, rerr := appendRecords((*recsp)[:0], buf.Bytes())
+	*recsp = records
 	if rerr != nil {
 		in.received(kind, 1)
 		in.parseError(kind, src, errors.New(rerr.Error))
@@ -237,6 +242,21 @@ func (h *HTTPHandler) getBuf() *bytes.Buffer {
 	return new(bytes.Buffer)
 }
 
+func (h *HTTPHandler) getRecords() *[]record {
+	if p, ok := h.recs.Get().(*[]record); ok {
+		return p
+	}
+	return new([]record)
+}
+
+// putRecords returns a record list to the pool, dropping its references to
+// the body.
+func (h *HTTPHandler) putRecords(p *[]record) {
+	clear(*p)
+	*p = (*p)[:0]
+	h.recs.Put(p)
+}
+
 func (h *HTTPHandler) getEvents(n int) *[]event.Event {
 	if p, ok := h.evs.Get().(*[]event.Event); ok && cap(*p) >= n {
 		return p
@@ -252,14 +272,30 @@ func (h *HTTPHandler) readBody(w http.ResponseWriter, r *http.Request, buf *byte
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(body)
+		// A gzip.Reader holds about 45 KB of decoder state and window:
+		// reuse it across requests.
+		zr, _ := h.gzrs.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(body)
+		} else {
+			err = zr.Reset(body)
+		}
 		if err != nil {
 			return http.StatusBadRequest, ReasonMalformed, fmt.Errorf("gzip: %w", err)
 		}
-		defer zr.Close()
+		defer func() {
+			// Drop the reference to the body; a reader that is not an
+			// io.ByteReader keeps zr's bufio.Reader in use.
+			zr.Reset(io.MultiReader(bytes.NewReader(emptyGzip)))
+			h.gzrs.Put(zr)
+		}()
 		rd = zr
 	default:
 		return http.StatusUnsupportedMediaType, ReasonMalformed, fmt.Errorf("content encoding %q not supported (use gzip or none)", enc)
+	}
+	if rd == body && r.ContentLength > 0 && r.ContentLength <= h.opts.MaxBody {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // at most one allocation for the body
 	}
 	n, err := buf.ReadFrom(io.LimitReader(rd, h.opts.MaxBody+1))
 	var mbe *http.MaxBytesError
@@ -272,6 +308,15 @@ func (h *HTTPHandler) readBody(w http.ResponseWriter, r *http.Request, buf *byte
 	return 0, "", nil
 }
 
+// emptyGzip is a complete gzip stream of no data, which a pooled
+// gzip.Reader is reset to so that it keeps no reference to a request body.
+var emptyGzip = func() []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Close()
+	return b.Bytes()
+}()
+
 // record is one JSON document of a request body.
 type record struct {
 	line int
@@ -282,28 +327,29 @@ type record struct {
 // (numbered from 1), a body that is one JSON value into itself, anything
 // else into its non-empty lines (NDJSON, numbered by line).
 func splitRecords(b []byte) ([]record, *RecordError) {
+	return appendRecords(nil, b)
+}
+
+// appendRecords is splitRecords appending to recs (which it returns, even
+// on error, for reuse).
+func appendRecords(recs []record, b []byte) ([]record, *RecordError) {
 	t := bytes.TrimSpace(b)
 	if len(t) == 0 {
-		return nil, nil
+		return recs, nil
 	}
 	if t[0] == '[' {
 		elems, err := splitJSONArray(t)
 		if err != nil {
-			return nil, &RecordError{Line: 1, Error: err.Error()}
+			return recs, &RecordError{Line: 1, Error: err.Error()}
 		}
-		if len(elems) == 0 {
-			return nil, nil
-		}
-		recs := make([]record, len(elems))
 		for i, e := range elems {
-			recs[i] = record{line: i + 1, data: e}
+			recs = append(recs, record{line: i + 1, data: e})
 		}
 		return recs, nil
 	}
 	if bytes.IndexByte(t, '\n') < 0 || json.Valid(t) {
-		return []record{{line: 1, data: t}}, nil
+		return append(recs, record{line: 1, data: t}), nil
 	}
-	recs := make([]record, 0, bytes.Count(t, []byte{'\n'})+1)
 	line := 0
 	for len(b) > 0 {
 		line++

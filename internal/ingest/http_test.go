@@ -379,3 +379,65 @@ func TestHTTPSecurityDatasets(t *testing.T) {
 }
 
 func hashForTest(secret string) string { return auth.HashToken(secret) }
+
+// TestHTTPReusesBuffers sends plain and gzip bodies, good and bad, through
+// one handler, so that pooled gzip readers, record lists and event slices
+// are reused after successes and failures, and checks that every answer and
+// every stored event belongs to its own request.
+func TestHTTPReusesBuffers(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c := e.collect("test")
+	_, token := e.httpSource("tenant-a", "accesscontrol", "")
+	h := e.in.HTTPHandler(HTTPOptions{})
+	body := func(door string, n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(strings.Replace(accessJSON, "gate-3-north", door, 1))
+			b.WriteByte('\n')
+		}
+		return b.String()
+	}
+	gzHdr := map[string]string{"Content-Encoding": "gzip"}
+	truncated := gz(t, body("x", 3))
+	truncated = truncated[:len(truncated)-6]
+	steps := []struct {
+		body   string
+		hdr    map[string]string
+		status int
+		door   string
+		n      int
+	}{
+		{gz(t, body("gz-a", 5)), gzHdr, 202, "gz-a", 5},
+		{"not gzip", gzHdr, 400, "", 0},
+		{gz(t, body("gz-b", 2)), gzHdr, 202, "gz-b", 2},
+		{truncated, gzHdr, 400, "", 0},
+		{body("plain-a", 7), nil, 202, "plain-a", 7},
+		{gz(t, body("gz-c", 1)), gzHdr, 202, "gz-c", 1},
+		{body("plain-b", 2) + "{oops}\n", nil, 400, "", 0},
+		{gz(t, body("gz-d", 3)+body("gz-d", 3)), map[string]string{"Content-Encoding": "x-gzip"}, 202, "gz-d", 6},
+		{"[" + strings.TrimSuffix(strings.ReplaceAll(body("arr", 3), "\n", ","), ",") + "]", nil, 202, "arr", 3},
+		{body("plain-c", 1), nil, 202, "plain-c", 1},
+	}
+	want := map[string]int{}
+	total := 0
+	for i, st := range steps {
+		res, out := post(t, h, token, st.body, st.hdr)
+		if res.StatusCode != st.status {
+			t.Fatalf("step %d: status %d, want %d: %v", i, res.StatusCode, st.status, out)
+		}
+		if st.status == 202 {
+			if out["accepted"] != float64(st.n) {
+				t.Fatalf("step %d: %v, want %d accepted", i, out, st.n)
+			}
+			want[st.door] += st.n
+			total += st.n
+		}
+	}
+	got := map[string]int{}
+	for _, ev := range c.wait(t, total) {
+		got[ev.String("vedetta.door.id")]++
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("events per door (-want +got):\n%s", diff)
+	}
+}
