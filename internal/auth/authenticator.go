@@ -50,6 +50,7 @@ func (e *ThrottledError) Unwrap() error { return ErrThrottled }
 type UserStore interface {
 	GetUserByUsername(ctx context.Context, username string) (*store.User, error)
 	UpdateUser(ctx context.Context, u *store.User) error
+	AddFailedLogin(ctx context.Context, userID string, lockUntil func(failures int) time.Time) (int, error)
 }
 
 // Options configures an Authenticator. Zero fields take the defaults noted.
@@ -74,10 +75,9 @@ const userLockStripes = 256
 // caller's: when the returned user has TOTPEnabled, the session starts
 // with TOTPPending set. It is safe for concurrent use.
 //
-// Within one process, logins for the same username are serialised, so
-// FailedLogins counts every failure; across several instances sharing a
-// database, concurrent failures can be counted once (the store has no
-// atomic increment), which the per-instance throttle keeps small.
+// Within one process, logins for the same username are serialised; the
+// store counts failures atomically (AddFailedLogin), so failures on
+// several instances sharing a database are all counted too.
 type Authenticator struct {
 	users     UserStore
 	hasher    Hasher
@@ -184,12 +184,19 @@ func (a *Authenticator) Login(ctx context.Context, username, password, ip string
 		return nil, fmt.Errorf("auth: login of user %s: %w", u.ID, err)
 	}
 	if !ok {
-		RecordFailure(u, now, a.lockout)
-		if err := a.users.UpdateUser(ctx, u); err != nil {
+		// Counted in the store in one statement, so failures on several
+		// instances at once are all counted.
+		n, err := a.users.AddFailedLogin(ctx, u.ID, func(n int) time.Time {
+			if d := a.lockout.lockDuration(n); d > 0 {
+				return now.Add(d)
+			}
+			return time.Time{}
+		})
+		if err != nil {
 			return nil, fmt.Errorf("auth: record failed login of user %s: %w", u.ID, err)
 		}
-		if IsLocked(u, now) {
-			a.log.Warn("account locked", "user_id", u.ID, "failures", u.FailedLogins, "until", u.LockedUntil, "ip", ip)
+		if d := a.lockout.lockDuration(n); d > 0 {
+			a.log.Warn("account locked", "user_id", u.ID, "failures", n, "until", now.Add(d), "ip", ip)
 		}
 		return nil, ErrBadCredentials
 	}

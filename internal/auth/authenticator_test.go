@@ -56,6 +56,29 @@ func (f *fakeUsers) UpdateUser(_ context.Context, u *store.User) error {
 	return nil
 }
 
+func (f *fakeUsers) AddFailedLogin(_ context.Context, userID string, lockUntil func(int) time.Time) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.updErr != nil {
+		return 0, f.updErr
+	}
+	for name, u := range f.users {
+		if u.ID != userID {
+			continue
+		}
+		u.FailedLogins++
+		if lockUntil != nil {
+			if t := lockUntil(u.FailedLogins); t.After(u.LockedUntil) {
+				u.LockedUntil = t
+			}
+		}
+		f.users[name] = u
+		f.updates++
+		return u.FailedLogins, nil
+	}
+	return 0, store.ErrNotFound
+}
+
 func (f *fakeUsers) get(username string) store.User {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -6,7 +6,7 @@
 // and the role → permission table.
 //
 // Concurrency: Hasher, the token and TOTP functions and Allows are pure and
-// safe for concurrent use. Throttle, TOTPReplayGuard and Authenticator are
+// safe for concurrent use. Throttle and Authenticator are
 // safe for concurrent use; each guards its state with one mutex and never
 // holds it while calling out.
 //

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"image/png"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -88,7 +87,7 @@ func ValidateTOTP(secret, code string, now time.Time) bool {
 // ValidateTOTPStep is ValidateTOTP returning the time step (Unix time / 30)
 // the code belongs to. To stop replays, the caller remembers the last step
 // it accepted for the user and refuses a step that is not greater (see
-// TOTPReplayGuard). code may contain spaces ("123 456"); anything else but
+// store.Store.AdvanceTOTPStep). code may contain spaces ("123 456"); anything else but
 // six ASCII digits fails. A secret that is not base32 of at least 80 bits
 // fails too.
 func ValidateTOTPStep(secret, code string, now time.Time) (step int64, ok bool) {
@@ -171,50 +170,4 @@ func hotp(key []byte, counter uint64, digits int) string {
 		mod *= 10
 	}
 	return fmt.Sprintf("%0*d", digits, bin%mod)
-}
-
-// TOTPReplayGuard remembers, per user, the last TOTP step accepted, so a
-// code seen once (shoulder-surfed, phished in real time, logged) cannot be
-// used again. It lives in memory: with several Vedetta instances behind a
-// load balancer, a code could be replayed once on each instance within its
-// 90-second window. Entries older than the window are dropped, so memory
-// is bounded by the number of users who logged in during the last 90 s.
-type TOTPReplayGuard struct {
-	mu   sync.Mutex
-	max  int
-	last map[string]int64 // user id → last accepted step
-}
-
-// NewTOTPReplayGuard returns a guard holding at most max users at once
-// (e.g. 100000). When full of still-fresh entries it refuses new codes:
-// failing closed is safe because only successful codes create entries.
-func NewTOTPReplayGuard(max int) *TOTPReplayGuard {
-	return &TOTPReplayGuard{max: max, last: make(map[string]int64)}
-}
-
-// Validate reports whether code is valid for secret at now and its step is
-// later than the last one accepted for userID; if so it records the step.
-func (g *TOTPReplayGuard) Validate(userID, secret, code string, now time.Time) bool {
-	step, ok := ValidateTOTPStep(secret, code, now)
-	if !ok {
-		return false
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if last, seen := g.last[userID]; seen && step <= last {
-		return false
-	}
-	if _, seen := g.last[userID]; !seen && len(g.last) >= g.max {
-		oldest := now.Unix()/totpPeriod - totpSkew
-		for id, s := range g.last {
-			if s < oldest {
-				delete(g.last, id)
-			}
-		}
-		if len(g.last) >= g.max {
-			return false
-		}
-	}
-	g.last[userID] = step
-	return true
 }

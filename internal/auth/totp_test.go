@@ -265,31 +265,3 @@ func TestTOTPQRCodePNG(t *testing.T) {
 		}
 	}
 }
-
-func TestTOTPReplayGuard(t *testing.T) {
-	key, _ := decodeTOTPSecret(rfcSecret)
-	now := time.Date(2026, 11, 24, 12, 0, 15, 0, time.UTC)
-	cur := now.Unix() / 30
-	code := func(step int64) string { return hotp(key, uint64(step), 6) }
-
-	g := NewTOTPReplayGuard(2)
-	steps := []struct {
-		name, user, code string
-		at               time.Time
-		want             bool
-	}{
-		{"first use", "u1", code(cur), now, true},
-		{"replay same step", "u1", code(cur), now, false},
-		{"older step after newer", "u1", code(cur - 1), now, false},
-		{"other user same code", "u2", code(cur), now, true},
-		{"newer step", "u1", code(cur + 1), now, true},
-		{"wrong code", "u1", "000000", now.Add(30 * time.Second), code(cur+2) == "000000"},
-		{"guard full of fresh users", "u3", code(cur), now, false},
-		{"full but stale entries pruned", "u3", code(cur + 10), now.Add(300 * time.Second), true},
-	}
-	for _, s := range steps {
-		if got := g.Validate(s.user, rfcSecret, s.code, s.at); got != s.want {
-			t.Errorf("%s: Validate = %v, want %v", s.name, got, s.want)
-		}
-	}
-}

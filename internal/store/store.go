@@ -211,6 +211,16 @@ type Store interface {
 	// ListTenantUsers lists the users that have a membership in the tenant.
 	ListTenantUsers(ctx context.Context, tenantID string) ([]User, error)
 	UpdateUser(ctx context.Context, u *User) error // every mutable field; bumps UpdatedAt
+	// AdvanceTOTPStep records that the user logged in with TOTP time step
+	// step, atomically across instances: it reports false, changing
+	// nothing, when that step or a later one was used before (a replayed
+	// code). ErrNotFound for an unknown user.
+	AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
+	// AddFailedLogin adds one to the user's failed logins atomically and
+	// returns the new count; when lockUntil is not nil it is called with
+	// that count and a non-zero time it returns extends LockedUntil (never
+	// shortens it). ErrNotFound for an unknown user.
+	AddFailedLogin(ctx context.Context, userID string, lockUntil func(failures int) time.Time) (int, error)
 
 	SetMembership(ctx context.Context, m Membership) error // insert or change role
 	RemoveMembership(ctx context.Context, userID, tenantID string) error

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -130,7 +131,11 @@ func (s *Server) doLoginTOTP(w http.ResponseWriter, r *http.Request, rq *request
 		return nil
 	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
-	if !s.totpGuard.Validate(rq.User.ID, rq.User.TOTPSecret, code, s.now()) {
+	ok, err := s.totpOnce(r.Context(), rq.User, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		if err := s.audit(r.Context(), rq, "", "session.totp_failed", "user:"+rq.User.ID, nil); err != nil {
 			return err
 		}
@@ -180,4 +185,16 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	http.SetCookie(w, &http.Cookie{Name: "vedetta_lang", Value: lang, Path: "/", HttpOnly: true, Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	return &errRedirect{back}
+}
+
+// totpOnce reports whether code is the user's current TOTP code and its
+// time step was never used before, by any instance sharing the store: a
+// code seen once (shoulder-surfed, phished in real time, logged) does not
+// open a second session.
+func (s *Server) totpOnce(ctx context.Context, u *store.User, code string) (bool, error) {
+	step, ok := auth.ValidateTOTPStep(u.TOTPSecret, code, s.now())
+	if !ok {
+		return false, nil
+	}
+	return s.st.AdvanceTOTPStep(ctx, u.ID, step)
 }

@@ -96,7 +96,11 @@ func (s *Server) doTOTPEnrol(w http.ResponseWriter, r *http.Request, rq *request
 	if rq.User.TOTPEnabled || rq.User.TOTPSecret == "" {
 		return &errRedirect{"/profile"}
 	}
-	if !s.totpGuard.Validate(rq.User.ID, rq.User.TOTPSecret, r.PostFormValue("code"), s.now()) {
+	ok, err := s.totpOnce(r.Context(), rq.User, r.PostFormValue("code"))
+	if err != nil {
+		return err
+	}
+	if !ok {
 		u := totpURL("Vedetta", rq.User.Username, rq.User.TOTPSecret)
 		return s.formError(w, r, rq, "totp", map[string]string{"Secret": rq.User.TOTPSecret, "URL": u}, i18n.NewError("totp.bad_code"))
 	}

@@ -69,7 +69,6 @@ type Server struct {
 	handler   http.Handler
 	metrics   *httpMetrics
 	now       func() time.Time
-	totpGuard *auth.TOTPReplayGuard
 }
 
 // Route describes one registered route, for the route-walking tests.
@@ -111,7 +110,6 @@ func New(opt Options) (*Server, error) {
 	if s.tmpl, err = parseTemplates(s.static); err != nil {
 		return nil, err
 	}
-	s.totpGuard = auth.NewTOTPReplayGuard(100000)
 	s.metrics = newHTTPMetrics(opt.Registry)
 	s.registerRoutes()
 	s.handler = s.wrap(s.mux)

@@ -284,4 +284,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM incident_settings WHERE settings LIKE '%pw-%'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d incident settings in clear (%v)", n, err)
 	}
+	if err := db.QueryRow(`SELECT count(*) FROM users WHERE totp_secret IN ('JBSWY3DPEHPK3PXP', 'KRSXG5CTMVRXEZLU')`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d TOTP secrets in clear (%v)", n, err)
+	}
 }

@@ -48,9 +48,16 @@ func Secrets(t *testing.T, open func(t *testing.T) SecretStore) {
 	if err := plain.SetIncidentSettings(ctx, tn.ID, `{"smtp":{"password":"pw-legacy"}}`); err != nil {
 		t.Fatal(err)
 	}
+	legacyUser := &store.User{Username: "legacy-totp", TOTPSecret: "JBSWY3DPEHPK3PXP", TOTPEnabled: true}
+	if err := plain.CreateUser(ctx, legacyUser); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.CreateUser(ctx, &store.User{Username: "no-totp"}); err != nil {
+		t.Fatal(err)
+	}
 	n, err := sealed.SealStoredSecrets(ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("SealStoredSecrets = %d, %v; want 2 rows", n, err)
+	if err != nil || n != 3 {
+		t.Fatalf("SealStoredSecrets = %d, %v; want 3 rows", n, err)
 	}
 	if n, err := sealed.SealStoredSecrets(ctx); err != nil || n != 0 {
 		t.Errorf("second sweep = %d, %v; want 0", n, err)
@@ -79,6 +86,35 @@ func Secrets(t *testing.T, open func(t *testing.T) SecretStore) {
 	}
 	if _, err := other.GetIncidentSettings(ctx, tn.ID); !errors.Is(err, secret.ErrOpen) {
 		t.Errorf("settings read with another key: %v, want ErrOpen", err)
+	}
+
+	// TOTP secrets: the swept one and one written sealed.
+	fresh2 := &store.User{Username: "fresh-totp", TOTPSecret: "KRSXG5CTMVRXEZLU", TOTPEnabled: true}
+	if err := sealed.CreateUser(ctx, fresh2); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*store.User{legacyUser, fresh2} {
+		if _, err := plain.GetUser(ctx, u.ID); !errors.Is(err, secret.ErrNoKey) {
+			t.Errorf("user %s read without the key: %v, want ErrNoKey", u.Username, err)
+		}
+		if _, err := other.GetUserByUsername(ctx, u.Username); !errors.Is(err, secret.ErrOpen) {
+			t.Errorf("user %s read with another key: %v, want ErrOpen", u.Username, err)
+		}
+		got, err := sealed.GetUserByUsername(ctx, u.Username)
+		if err != nil || got.TOTPSecret != u.TOTPSecret {
+			t.Errorf("user %s TOTP secret = %q, %v", u.Username, got.TOTPSecret, err)
+		}
+		got.DisplayName = "renamed"
+		must(t, "UpdateUser", sealed.UpdateUser(ctx, got))
+		if again, err := sealed.GetUser(ctx, u.ID); err != nil || again.TOTPSecret != u.TOTPSecret {
+			t.Errorf("after update: %v, %v", again, err)
+		}
+	}
+	if users, err := plain.GetUserByUsername(ctx, "no-totp"); err != nil || users.TOTPSecret != "" {
+		t.Errorf("a user without TOTP is unreadable without the key: %v", err)
+	}
+	if users, err := sealed.ListUsers(ctx); err != nil || len(users) != 3 {
+		t.Errorf("ListUsers = %d, %v", len(users), err)
 	}
 
 	got, err := sealed.GetNotifyChannel(ctx, tn.ID, legacy.ID)

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TenantErrors", testTenantErrors},
 		{"Users", testUsers},
 		{"UserErrors", testUserErrors},
+		{"LoginCounters", testLoginCounters},
 		{"Memberships", testMemberships},
 		{"Oversight", testOversight},
 		{"CascadeDeleteTenant", testCascade},

@@ -7,8 +7,9 @@ import (
 	"github.com/vedetta-sec/vedetta/internal/secret"
 )
 
-// SetSecrets makes the store seal the credentials it keeps (notification
-// channel configs, incident settings) with b from now on, and open sealed
+// SetSecrets makes the store seal the credentials it keeps (users' TOTP
+// secrets, notification channel configs, incident settings) with b from
+// now on, and open sealed
 // ones. Call it once, before the store is shared.
 func (s *Store) SetSecrets(b *secret.Box) { s.box = b }
 
@@ -58,6 +59,12 @@ func (s *Store) SealStoredSecrets(ctx context.Context) (int, error) {
 		func(r row) string { return channelPurpose(r.tenant, r.id) }); err != nil {
 		return n, err
 	}
+	if err := sweep("TOTP secrets",
+		`SELECT id, id, totp_secret FROM users WHERE totp_secret <> '' AND totp_secret NOT LIKE $1`,
+		`UPDATE users SET totp_secret = $4 WHERE id = $1 AND id = $2 AND totp_secret = $3`,
+		func(r row) string { return totpPurpose(r.id) }); err != nil {
+		return n, err
+	}
 	if err := sweep("incident settings",
 		`SELECT tenant_id, tenant_id, settings FROM incident_settings WHERE settings NOT LIKE $1`,
 		`UPDATE incident_settings SET settings = $4 WHERE tenant_id = $1 AND tenant_id = $2 AND settings = $3`,
@@ -78,6 +85,7 @@ func (s *Store) checkSealed(ctx context.Context) error {
 	for _, q := range []struct{ query string }{
 		{`SELECT tenant_id, id, config FROM notify_channels WHERE config LIKE $1`},
 		{`SELECT tenant_id, '', settings FROM incident_settings WHERE settings LIKE $1`},
+		{`SELECT '', id, totp_secret FROM users WHERE totp_secret LIKE $1`},
 	} {
 		rows, err := s.r.QueryContext(ctx, q.query, secret.Prefix+"%")
 		if err != nil {
@@ -89,9 +97,14 @@ func (s *Store) checkSealed(ctx context.Context) error {
 				rows.Close()
 				return s.fail("check sealed credentials", err)
 			}
-			purpose := channelPurpose(tenant, id)
-			if id == "" {
+			var purpose string
+			switch {
+			case tenant == "":
+				purpose = totpPurpose(id)
+			case id == "":
 				purpose = settingsPurpose(tenant)
+			default:
+				purpose = channelPurpose(tenant, id)
 			}
 			if _, err := s.box.Open(purpose, v); err != nil {
 				bad++
