@@ -133,6 +133,7 @@ func BenchmarkAppendMessages(b *testing.B) {
 func BenchmarkEventID(b *testing.B) {
 	b.Run("uuid.NewV7", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := processCPU()
 		for b.Loop() {
 			id, err := uuid.NewV7()
 			if err != nil {
@@ -140,6 +141,7 @@ func BenchmarkEventID(b *testing.B) {
 			}
 			_ = id.String()
 		}
+		reportPerEvent(b, b.N, cpu)
 	})
 	b.Run("idGen", func(b *testing.B) {
 		g := newIDGen()
