@@ -231,6 +231,41 @@ func (in *Ingester) received(kind string, n int) {
 // sender that resends its records (HTTP) gets new ids and may duplicate
 // them.
 func (in *Ingester) Submit(ctx context.Context, kind string, src *store.Source, evs []event.Event) error {
+	var p Prepared
+	if bp := in.encPool.Get(); bp != nil {
+		p.buf = (*bp.(*[]byte))[:0]
+	}
+	err := in.Prepare(kind, src, evs, &p)
+	if err == nil {
+		err = in.Publish(ctx, &p)
+	}
+	if cap(p.buf) <= 16<<20 {
+		in.encPool.Put(&p.buf)
+	}
+	return err
+}
+
+// Prepared is a batch stamped and encoded for the bus by Prepare, waiting
+// for Publish. Its encoding lives in its own buffer, so the events it was
+// made from may be reused as soon as Prepare returns: a stream receiver
+// reads and encodes its next batch while the bus stores this one.
+type Prepared struct {
+	kind   string
+	src    *store.Source
+	msgs   []bus.Msg
+	buf    []byte // the encodings; reused by the next Prepare into the same Prepared
+	n      int
+	now    time.Time
+	latest time.Time
+}
+
+// Prepare is the first half of Submit: it checks that src may submit
+// len(evs) events now (enabled, rate limit, tenant quota), stamps them and
+// encodes them into p, reusing p's buffer. A refusal is counted and
+// returned as for Submit.
+func (in *Ingester) Prepare(kind string, src *store.Source, evs []event.Event, p *Prepared) error {
+	p.kind, p.src, p.msgs, p.n = kind, src, p.msgs[:0], len(evs)
+	p.buf = p.buf[:0]
 	if len(evs) == 0 {
 		return nil
 	}
@@ -243,14 +278,9 @@ func (in *Ingester) Submit(ctx context.Context, kind string, src *store.Source, 
 		in.health.fail(src.ID, rerr.Error())
 		return rerr
 	}
-	now := in.opts.Now().UTC()
+	p.now = in.opts.Now().UTC()
 	subject := bus.EventSubject(src.TenantID, src.ID)
-	bp := in.encPool.Get()
-	var buf []byte
-	if bp != nil {
-		buf = (*bp.(*[]byte))[:0]
-	}
-	in.stampIDs(evs, now)
+	in.stampIDs(evs, p.now)
 	for i := range evs {
 		ev := &evs[i]
 		ev.TenantID, ev.SourceID = src.TenantID, src.ID
@@ -264,19 +294,26 @@ func (in *Ingester) Submit(ctx context.Context, kind string, src *store.Source, 
 			ev.Raw = ""
 		}
 	}
-	msgs, buf := AppendMessages(make([]bus.Msg, 0, len(evs)/in.opts.Pack.withDefaults().MaxEvents+1), buf, subject, evs, in.opts.Pack)
-	err := in.bus.PublishBatch(ctx, msgs)
-	if cap(buf) <= 16<<20 {
-		in.encPool.Put(&buf)
+	p.latest = latestObserved(evs)
+	p.msgs, p.buf = AppendMessages(p.msgs, p.buf, subject, evs, in.opts.Pack)
+	return nil
+}
+
+// Publish is the second half of Submit: it returns nil once the bus holds
+// every event of p. On error p may be published again: its message ids
+// are unchanged, so the bus deduplicates what an earlier attempt stored.
+func (in *Ingester) Publish(ctx context.Context, p *Prepared) error {
+	if p.n == 0 {
+		return nil
 	}
-	if err != nil {
+	if err := in.bus.PublishBatch(ctx, p.msgs); err != nil {
 		rerr := in.classify(err)
-		in.refuse(kind, rerr.Reason, len(evs))
-		in.health.fail(src.ID, rerr.Error())
+		in.refuse(p.kind, rerr.Reason, p.n)
+		in.health.fail(p.src.ID, rerr.Error())
 		return rerr
 	}
-	in.m.accepted.WithLabelValues(kind).Add(float64(len(evs)))
-	in.health.accept(src.ID, len(evs), latestObserved(evs), now)
+	in.m.accepted.WithLabelValues(p.kind).Add(float64(p.n))
+	in.health.accept(p.src.ID, p.n, p.latest, p.now)
 	return nil
 }
 
@@ -404,8 +441,15 @@ func (in *Ingester) maxBatch(src *store.Source, want int) int {
 // (full backlog, rate limits) after their pause until ctx ends: the
 // back-pressure of stream receivers. Each refusal is counted.
 func (in *Ingester) submitRetrying(ctx context.Context, kind string, src *store.Source, evs []event.Event) error {
+	return in.retrying(ctx, src, func() error { return in.Submit(ctx, kind, src, evs) })
+}
+
+// retrying calls try until it succeeds, fails for good, or ctx ends,
+// waiting out refusals that can succeed later (full backlog, rate limits):
+// the back-pressure of stream receivers. Each refusal is counted by try.
+func (in *Ingester) retrying(ctx context.Context, src *store.Source, try func() error) error {
 	for {
-		err := in.Submit(ctx, kind, src, evs)
+		err := try()
 		var rerr *RefusedError
 		if err == nil || !errors.As(err, &rerr) || !rerr.Retryable() || rerr.Reason == ReasonShutdown {
 			return err

@@ -251,36 +251,37 @@ func (s *SyslogServer) serveConn(c net.Conn, kind string) {
 	id := e.src.ID
 	fr := NewFrameReader(c, FramingAuto, s.opts.MaxMessage)
 
-	// Two batch buffers: while one is published, the next is read and
-	// parsed. The reader waits for a free buffer, so at most one batch is
-	// read ahead of the bus (back-pressure on the sender).
-	type job struct {
-		e   *entry
-		evs []event.Event
-	}
-	jobs := make(chan job)
-	free := make(chan []event.Event, 2)
-	free <- make([]event.Event, s.opts.BatchSize)
-	free <- make([]event.Event, s.opts.BatchSize)
+	// Reading, parsing and encoding run here; publishing and waiting for
+	// the bus run in a second goroutine. Two encoded batches rotate between
+	// them: while one is being stored, the next is read, parsed and
+	// encoded (Prepare), so the events buffer is reused at once. The
+	// reader waits for a free batch, so at most one batch is read ahead of
+	// the bus (back-pressure on the sender), and batches are published in
+	// the order they were read.
+	jobs := make(chan *Prepared)
+	free := make(chan *Prepared, 2)
+	free <- &Prepared{}
+	free <- &Prepared{}
 	failed := make(chan struct{})
 	pubDone := make(chan struct{})
 	go func() {
 		defer close(pubDone)
-		for j := range jobs {
-			if err := s.in.submitRetrying(s.ctx, kind, &j.e.src, j.evs); err != nil {
+		for p := range jobs {
+			if err := s.in.retrying(s.ctx, p.src, func() error { return s.in.Publish(s.ctx, p) }); err != nil {
 				s.log.Info("syslog batch not taken, closing connection", "source", id, "err", err)
 				close(failed)
 				for range jobs {
 				}
 				return
 			}
-			free <- j.evs[:cap(j.evs)]
+			free <- p
 		}
 	}()
 	defer func() {
 		close(jobs)
 		<-pubDone
 	}()
+	evs := make([]event.Event, s.opts.BatchSize)
 	for {
 		e = s.in.reg.get(id)
 		if e == nil || !e.src.Enabled {
@@ -292,24 +293,26 @@ func (s *SyslogServer) serveConn(c net.Conn, kind string) {
 			s.in.parseError(kind, &e.src, err)
 			return
 		}
-		var evs []event.Event
-		select {
-		case evs = <-free:
-		case <-failed:
-			e.release(p)
-			return
-		}
 		limit := s.in.maxBatch(&e.src, s.opts.BatchSize)
 		n, rerr := s.readBatch(c, fr, p, kind, e, evs[:limit])
 		e.release(p)
 		if n > 0 {
+			var pb *Prepared
 			select {
-			case jobs <- job{e: e, evs: evs[:n]}:
+			case pb = <-free:
 			case <-failed:
 				return
 			}
-		} else {
-			free <- evs
+			src := &e.src
+			if err := s.in.retrying(s.ctx, src, func() error { return s.in.Prepare(kind, src, evs[:n], pb) }); err != nil {
+				s.log.Info("syslog batch not taken, closing connection", "source", id, "err", err)
+				return
+			}
+			select {
+			case jobs <- pb:
+			case <-failed:
+				return
+			}
 		}
 		if rerr != nil {
 			if !errors.Is(rerr, io.EOF) && s.ctx.Err() == nil && !errors.Is(rerr, net.ErrClosed) {
