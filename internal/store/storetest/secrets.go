@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 
@@ -30,8 +31,9 @@ func box(t *testing.T, fill byte) *secret.Box {
 // are sealed at rest: open returns a new handle on one migrated database
 // each time it is called. A handle without the key, or with another key,
 // cannot read them; one with the key reads them back; credentials written
-// in clear (before sealing existed) are sealed by SealStoredSecrets.
-func Secrets(t *testing.T, open func(t *testing.T) SecretStore) {
+// in clear (before sealing existed) are sealed by SealStoredSecrets; raw,
+// a plain connection to the same database, finds none of them in clear.
+func Secrets(t *testing.T, open func(t *testing.T) SecretStore, raw *sql.DB) {
 	ctx := t.Context()
 	plain := open(t)
 	sealed := open(t)
@@ -136,5 +138,16 @@ func Secrets(t *testing.T, open func(t *testing.T) SecretStore) {
 	}
 	if v, err := sealed.GetIncidentSettings(ctx, tn.ID); err != nil || v != `{"smtp":{"password":"pw-new"}}` {
 		t.Errorf("settings after rewrite = %q, %v", v, err)
+	}
+
+	for what, query := range map[string]string{
+		"channel configs":   `SELECT count(*) FROM notify_channels WHERE config LIKE '%s3cret%' OR config LIKE '%rotated%'`,
+		"incident settings": `SELECT count(*) FROM incident_settings WHERE settings LIKE '%pw-%'`,
+		"TOTP secrets":      `SELECT count(*) FROM users WHERE totp_secret IN ('JBSWY3DPEHPK3PXP', 'KRSXG5CTMVRXEZLU')`,
+	} {
+		var n int
+		if err := raw.QueryRowContext(ctx, query).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d %s in clear in the database (%v)", n, what, err)
+		}
 	}
 }
