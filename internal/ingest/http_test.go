@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -440,4 +442,74 @@ func TestHTTPReusesBuffers(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("events per door (-want +got):\n%s", diff)
 	}
+}
+
+// TestHTTPParallelParse sends requests large enough to be parsed by
+// several goroutines and checks that the events keep the records' order
+// and that the rejected records are listed in line order, at most
+// maxListedErrors of them, all counted.
+func TestHTTPParallelParse(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c := e.collect("test")
+	_, token := e.httpSource("tenant-a", "windows", "")
+	h := e.in.HTTPHandler(HTTPOptions{})
+	rec := func(i int) string {
+		return fmt.Sprintf(`{"EventID":4625,"Channel":"Security","Hostname":"DC01","RecordNumber":%d,"TargetUserName":"u%d","IpAddress":"203.0.113.%d"}`, i, i, i%250)
+	}
+	const n = 3*minParallelRecords + 17
+	var good strings.Builder
+	for i := range n {
+		good.WriteString(rec(i) + "\n")
+	}
+	res, out := post(t, h, token, good.String(), nil)
+	if res.StatusCode != http.StatusAccepted || out["accepted"] != float64(n) {
+		t.Fatalf("status %d, %v", res.StatusCode, out)
+	}
+	for i, ev := range c.wait(t, n) {
+		if got := ev.String("winlog.record_id"); got != strconv.Itoa(i) {
+			t.Fatalf("event %d has record %s", i, got)
+		}
+	}
+
+	for _, badLines := range [][]int{{5, n / 2, n - 1}, manyLines(3, n, 7)} {
+		var b strings.Builder
+		bad := map[int]bool{}
+		for _, l := range badLines {
+			bad[l] = true
+		}
+		for i := 1; i <= n; i++ {
+			if bad[i] {
+				b.WriteString(`{"Channel":"Security"}` + "\n")
+			} else {
+				b.WriteString(rec(i) + "\n")
+			}
+		}
+		before := e.counter("errors", store.SourceHTTP, ReasonMalformed)
+		res, out := post(t, h, token, b.String(), nil)
+		if res.StatusCode != http.StatusBadRequest || out["accepted"] != float64(0) {
+			t.Fatalf("status %d, %v", res.StatusCode, out)
+		}
+		list, _ := out["errors"].([]any)
+		if want := min(len(badLines), maxListedErrors); len(list) != want {
+			t.Fatalf("%d errors listed, want %d", len(list), want)
+		}
+		for i, x := range list {
+			m := x.(map[string]any)
+			if m["line"] != float64(badLines[i]) || !strings.Contains(m["error"].(string), "no EventID") {
+				t.Fatalf("error %d = %v, want line %d", i, m, badLines[i])
+			}
+		}
+		if got := e.counter("errors", store.SourceHTTP, ReasonMalformed) - before; got != float64(len(badLines)) {
+			t.Fatalf("errors counter grew by %v, want %d", got, len(badLines))
+		}
+	}
+}
+
+// manyLines returns every step-th line from first up to n.
+func manyLines(first, n, step int) []int {
+	var out []int
+	for l := first; l <= n; l += step {
+		out = append(out, l)
+	}
+	return out
 }
