@@ -57,18 +57,18 @@ type Options struct {
 
 // Server is the HTTP front of Vedetta.
 type Server struct {
-	opt       Options
-	st        store.Store
-	log       *slog.Logger
-	authn     *auth.Authenticator
-	throttle  *auth.Throttle
-	tmpl      *templates
-	static    *staticFiles
-	mux       *http.ServeMux
-	routes    []Route
-	handler   http.Handler
-	metrics   *httpMetrics
-	now       func() time.Time
+	opt      Options
+	st       store.Store
+	log      *slog.Logger
+	authn    *auth.Authenticator
+	throttle *auth.Throttle
+	tmpl     *templates
+	static   *staticFiles
+	mux      *http.ServeMux
+	routes   []Route
+	handler  http.Handler
+	metrics  *httpMetrics
+	now      func() time.Time
 }
 
 // Route describes one registered route, for the route-walking tests.
