@@ -40,17 +40,17 @@ func caseLogin(t *testing.T, ctx context.Context, base, user string) {
 	)
 }
 
-// waitFor polls a boolean expression in the page for up to ten seconds.
+// waitFor polls a boolean expression in the page for up to twenty seconds.
 func waitFor(t *testing.T, ctx context.Context, what, js string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
 		if err == nil && ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s (%v)", what, err)
+			t.Fatalf("%s: not within 20s (%v)", what, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
