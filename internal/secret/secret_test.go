@@ -24,7 +24,9 @@ func TestSealOpen(t *testing.T) {
 	const purpose = "notify_channels.config|tenant-a|ch-1"
 	for _, pt := range []string{`{"secret":"hmac-key"}`, "x", strings.Repeat("é", 1000)} {
 		v := b.Seal(purpose, pt)
-		if !Sealed(v) || strings.Contains(v, pt) {
+		// A short plaintext may occur in the base64 text by chance: only
+		// the longer ones must not show through.
+		if !Sealed(v) || (len(pt) >= 8 && strings.Contains(v, pt)) {
 			t.Fatalf("Seal(%q) = %q: not sealed", pt, v)
 		}
 		if v2 := b.Seal(purpose, pt); v2 == v {
