@@ -142,7 +142,7 @@ func Secrets(t *testing.T, open func(t *testing.T) SecretStore, raw *sql.DB) {
 
 	for what, query := range map[string]string{
 		"channel configs":   `SELECT count(*) FROM notify_channels WHERE config LIKE '%s3cret%' OR config LIKE '%rotated%'`,
-		"incident settings": `SELECT count(*) FROM incident_settings WHERE settings LIKE '%pw-%'`,
+		"incident settings": `SELECT count(*) FROM incident_settings WHERE settings LIKE '%pw-legacy%' OR settings LIKE '%pw-new%'`,
 		"TOTP secrets":      `SELECT count(*) FROM users WHERE totp_secret IN ('JBSWY3DPEHPK3PXP', 'KRSXG5CTMVRXEZLU')`,
 	} {
 		var n int
