@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -251,68 +252,72 @@ func (s *SyslogServer) serveConn(c net.Conn, kind string) {
 	id := e.src.ID
 	fr := NewFrameReader(c, FramingAuto, s.opts.MaxMessage)
 
-	// Reading, parsing and encoding run here; publishing and waiting for
-	// the bus run in a second goroutine. Two encoded batches rotate between
-	// them: while one is being stored, the next is read, parsed and
-	// encoded (Prepare), so the events buffer is reused at once. The
-	// reader waits for a free batch, so at most one batch is read ahead of
-	// the bus (back-pressure on the sender), and batches are published in
-	// the order they were read.
-	jobs := make(chan *Prepared)
-	free := make(chan *Prepared, 2)
-	free <- &Prepared{}
-	free <- &Prepared{}
+	// A connection is a pipeline: this goroutine reads and frames, copying
+	// a batch of frames at a time; workers (one per CPU, at most
+	// maxParseWorkers) parse and encode batches (Prepare); one publisher
+	// stores them on the bus in the order they were read and waits for
+	// each. A fixed set of batches rotates through the stages, so at most
+	// that many are read ahead of the bus (back-pressure on the sender).
+	workers := min(max(runtime.GOMAXPROCS(0), 1), maxParseWorkers)
+	free := make(chan *connBatch, workers+2)
+	for range cap(free) {
+		free <- &connBatch{evs: make([]event.Event, s.opts.BatchSize)}
+	}
+	todo := make(chan *connBatch, cap(free))
+	order := make(chan *connBatch, cap(free))
 	failed := make(chan struct{})
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		for p := range jobs {
-			if err := s.in.retrying(s.ctx, p.src, func() error { return s.in.Publish(s.ctx, p) }); err != nil {
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for b := range todo {
+				b.err = s.parseBatch(kind, b)
+				close(b.done)
+			}
+		})
+	}
+	wg.Go(func() {
+		for b := range order {
+			<-b.done
+			err := b.err
+			if err == nil {
+				err = s.in.retrying(s.ctx, b.prep.src, func() error { return s.in.Publish(s.ctx, &b.prep) })
+			}
+			if err != nil {
 				s.log.Info("syslog batch not taken, closing connection", "source", id, "err", err)
 				close(failed)
-				for range jobs {
+				for b := range order {
+					<-b.done
 				}
 				return
 			}
-			free <- p
+			free <- b
 		}
-	}()
+	})
 	defer func() {
-		close(jobs)
-		<-pubDone
+		close(todo)
+		close(order)
+		wg.Wait()
 	}()
-	evs := make([]event.Event, s.opts.BatchSize)
 	for {
 		e = s.in.reg.get(id)
 		if e == nil || !e.src.Enabled {
 			s.in.refuse(kind, ReasonDisabled, 1)
 			return
 		}
-		p, err := e.parser()
-		if err != nil {
-			s.in.parseError(kind, &e.src, err)
+		var b *connBatch
+		select {
+		case b = <-free:
+		case <-failed:
 			return
 		}
+		b.reset(e)
 		limit := s.in.maxBatch(&e.src, s.opts.BatchSize)
-		n, rerr := s.readBatch(c, fr, p, kind, e, evs[:limit])
-		e.release(p)
-		if n > 0 {
-			var pb *Prepared
-			select {
-			case pb = <-free:
-			case <-failed:
-				return
-			}
-			src := &e.src
-			if err := s.in.retrying(s.ctx, src, func() error { return s.in.Prepare(kind, src, evs[:n], pb) }); err != nil {
-				s.log.Info("syslog batch not taken, closing connection", "source", id, "err", err)
-				return
-			}
-			select {
-			case jobs <- pb:
-			case <-failed:
-				return
-			}
+		rerr := s.readBatch(c, fr, kind, e, b, limit)
+		if len(b.offs) > 0 {
+			todo <- b
+			order <- b
+		} else {
+			free <- b
 		}
 		if rerr != nil {
 			if !errors.Is(rerr, io.EOF) && s.ctx.Err() == nil && !errors.Is(rerr, net.ErrClosed) {
@@ -324,21 +329,71 @@ func (s *SyslogServer) serveConn(c net.Conn, kind string) {
 	}
 }
 
-// readBatch reads frames until evs is full or the next read would block.
-// The idle deadline is set once per batch, before its first read (the one
-// that may wait for the sender; later frames come from the buffer), and
-// the frames read are counted once per batch.
-func (s *SyslogServer) readBatch(c net.Conn, fr *FrameReader, p normalize.Parser, kind string, e *entry, evs []event.Event) (int, error) {
-	n, frames := 0, 0
+// maxParseWorkers bounds the goroutines that parse one connection.
+const maxParseWorkers = 4
+
+// connBatch is a batch of one stream connection on its way through the
+// pipeline of serveConn: frames copied out of the connection's buffer,
+// then parsed into evs and encoded into prep.
+type connBatch struct {
+	e      *entry
+	frames []byte // the frames, back to back
+	offs   []int  // end of each frame in frames
+	evs    []event.Event
+	prep   Prepared
+	done   chan struct{} // closed when parsed and encoded
+	err    error
+}
+
+func (b *connBatch) reset(e *entry) {
+	b.e, b.frames, b.offs, b.err = e, b.frames[:0], b.offs[:0], nil
+	b.done = make(chan struct{})
+}
+
+// parseBatch parses the frames of b with a parser of its source and
+// encodes the events (Prepare, retrying refusals that pass, such as a
+// rate limit: back-pressure on the sender).
+func (s *SyslogServer) parseBatch(kind string, b *connBatch) error {
+	p, err := b.e.parser()
+	if err != nil {
+		s.in.parseError(kind, &b.e.src, err)
+		return err
+	}
+	n, start := 0, 0
+	for _, end := range b.offs {
+		frame := b.frames[start:end]
+		start = end
+		ev := &b.evs[n]
+		ev.ID = "" // a reused slot: Prepare gives it a new id
+		if perr := p.Parse(frame, ev); perr != nil {
+			if !errors.Is(perr, normalize.ErrNoEvent) {
+				s.in.parseError(kind, &b.e.src, perr)
+			}
+			continue
+		}
+		n++
+	}
+	b.e.release(p)
+	src := &b.e.src
+	return s.in.retrying(s.ctx, src, func() error { return s.in.Prepare(kind, src, b.evs[:n], &b.prep) })
+}
+
+// readBatch reads up to limit frames into b (copies: the frame reader
+// reuses its buffer), until the next read would block. The idle deadline is
+// set once per batch, before its first read (the one that may wait for the
+// sender; later frames come from the buffer), and the frames read are
+// counted once per batch.
+func (s *SyslogServer) readBatch(c net.Conn, fr *FrameReader, kind string, e *entry, b *connBatch, limit int) error {
+	frames := 0
 	defer func() {
 		if frames > 0 {
 			s.in.received(kind, frames)
 		}
 	}()
 	_ = c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
-	for n < len(evs) {
-		if n > 0 && !fr.Buffered() {
-			return n, nil
+	for len(b.offs) < limit {
+		if len(b.offs) > 0 && !fr.Buffered() {
+			return nil
 		}
 		frame, err := fr.Next()
 		if err != nil {
@@ -355,19 +410,13 @@ func (s *SyslogServer) readBatch(c net.Conn, fr *FrameReader, p normalize.Parser
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				err = fmt.Errorf("idle for %s: %w", s.opts.IdleTimeout, err)
 			}
-			return n, err
+			return err
 		}
 		frames++
-		evs[n].ID = "" // a reused slot: Submit gives it a new id
-		if perr := p.Parse(frame, &evs[n]); perr != nil {
-			if !errors.Is(perr, normalize.ErrNoEvent) {
-				s.in.parseError(kind, &e.src, perr)
-			}
-			continue
-		}
-		n++
+		b.frames = append(b.frames, frame...)
+		b.offs = append(b.offs, len(b.frames))
 	}
-	return n, nil
+	return nil
 }
 
 // serveUDP reads datagrams, one message each (RFC 5426). A burst is

@@ -291,3 +291,37 @@ func mustAddr(t *testing.T, s string) netip.Addr {
 	}
 	return a
 }
+
+// TestSyslogTCPOrder: a connection's batches are parsed by several workers
+// but reach the bus in the order they were sent, each line once.
+func TestSyslogTCPOrder(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.addSource(store.Source{Kind: store.SourceSyslogTCP, Match: "127.0.0.1"})
+	s := startSyslog(t, e, SyslogOptions{BatchSize: 16})
+	c := e.collect("test")
+	conn, err := net.Dial("tcp", s.TCPAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const n = 5000
+	w := bufio.NewWriter(conn)
+	for i := range n {
+		fmt.Fprintf(w, "<13>1 2026-11-24T08:00:00Z h app - - - seq %d\n", i)
+		if i%700 == 0 {
+			w.Flush() // batches of every size, not only full ones
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	evs := c.wait(t, n)
+	if len(evs) != n {
+		t.Fatalf("%d events, want %d", len(evs), n)
+	}
+	for i, ev := range evs {
+		if want := fmt.Sprintf("seq %d", i); ev.String("message") != want {
+			t.Fatalf("event %d is %q, want %q: order lost", i, ev.String("message"), want)
+		}
+	}
+}
