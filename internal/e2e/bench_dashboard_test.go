@@ -28,9 +28,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/vedetta-sec/vedetta/internal/app"
-	"github.com/vedetta-sec/vedetta/internal/auth"
-	"github.com/vedetta-sec/vedetta/internal/config"
-	"github.com/vedetta-sec/vedetta/internal/demo"
 	"github.com/vedetta-sec/vedetta/internal/store"
 	"github.com/vedetta-sec/vedetta/internal/testenv"
 )
@@ -322,35 +319,7 @@ func benchApp(t *testing.T) (*app.App, string) {
 		t.Cleanup(func() { f.Close() })
 		logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.HTTP.Addr = "127.0.0.1:0"
-	h := auth.TestHasher()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, logger, app.Options{Hasher: &h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Seed(ctx, a.Store, h); err != nil {
-		t.Fatal(err)
-	}
-	urlc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, func(u string) { urlc <- u }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		a.Close()
-	})
-	select {
-	case u := <-urlc:
-		return a, u
-	case err := <-done:
-		t.Fatal(err)
-	}
-	return nil, ""
+	return startDemoLogging(t, logger)
 }
 
 // benchBrowser is browser without its overall time limit (a run at a low

@@ -23,12 +23,18 @@ import (
 // on a free loopback port, and returns its base URL.
 func startDemo(t *testing.T) (*app.App, string) {
 	t.Helper()
+	return startDemoLogging(t, slog.New(slog.DiscardHandler))
+}
+
+// startDemoLogging is startDemo with the application's log going to logger.
+func startDemoLogging(t *testing.T, logger *slog.Logger) (*app.App, string) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	h := auth.TestHasher()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler), app.Options{Hasher: &h})
+	a, err := app.Open(ctx, cfg, logger, app.Options{Hasher: &h})
 	if err != nil {
 		t.Fatal(err)
 	}
