@@ -65,22 +65,7 @@ func startDemoLogging(t *testing.T, logger *slog.Logger) (*app.App, string) {
 // internet) and the given Accept-Language.
 func browser(t *testing.T, acceptLanguage string) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		testenv.Unavailable(t, "chromium is not installed (make test-deps installs it)")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("accept-lang", acceptLanguage),
-		chromedp.Flag("window-size", "1280,900"),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromiumOptions(t, acceptLanguage)...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
@@ -94,6 +79,27 @@ func browser(t *testing.T, acceptLanguage string) context.Context {
 		t.Fatal(err)
 	}
 	return ctx
+}
+
+// chromiumOptions are the headless Chromium flags every browser test and
+// the W9 bench use; a missing chromium skips (fails under CI=true).
+func chromiumOptions(t *testing.T, acceptLanguage string) []chromedp.ExecAllocatorOption {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		testenv.Unavailable(t, "chromium is not installed (make test-deps installs it)")
+	}
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("accept-lang", acceptLanguage),
+		chromedp.Flag("window-size", "1280,900"),
+		chromedp.UserDataDir(t.TempDir()),
+	}
 }
 
 // screenshot saves a full-page PNG under test-artifacts/.
