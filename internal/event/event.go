@@ -7,6 +7,7 @@
 package event
 
 import (
+	"iter"
 	"strconv"
 	"time"
 )
@@ -27,6 +28,15 @@ const (
 // "event.action", "user.name") whose values are string, int64, float64, bool
 // or []string; nothing else is allowed so that every consumer (Sigma,
 // IOC matching, storage, search) handles a closed set of types.
+//
+// An event being built on the ingestion path may hold its fields in List
+// instead, in the order they were set, with Fields nil (UseList): building
+// and encoding an ordered list costs about a third of a map's insertions
+// and iteration, which is most of the CPU of a syslog line (see
+// BENCHMARKS.md, W1). Only producers see such events: the ingestion
+// encoder writes either form, and every consumer decodes events from the
+// bus with Fields set. Get, String, Set, Put, Del, Len and All work on
+// either form; FieldMap turns a list into Fields.
 type Event struct {
 	ID       string         `json:"id"`        // UUIDv7, time-ordered
 	TenantID string         `json:"tenant_id"` // owning tenant
@@ -35,19 +45,131 @@ type Event struct {
 	Received time.Time      `json:"received"`
 	Category string         `json:"category"`
 	Fields   map[string]any `json:"fields"`
+	List     FieldList      `json:"-"`             // the fields when Fields is nil and List is in use (UseList)
 	Raw      string         `json:"raw,omitempty"` // event.original; empty when the source drops raw
+}
+
+// Field is one field of a FieldList.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// FieldList is an event's fields in the order they were first set, each
+// key once.
+type FieldList struct {
+	KV []Field
+	// on is set while the list holds the event's fields (UseList).
+	on bool
+	// lens has bit n%64 set when a key of length n is in KV: a key whose
+	// length bit is clear is new without comparing it to the others.
+	lens uint64
+}
+
+// Equal reports whether two lists hold the same fields in the same order
+// (go-cmp uses it, as the struct has unexported fields).
+func (l FieldList) Equal(o FieldList) bool {
+	if l.on != o.on || len(l.KV) != len(o.KV) {
+		return false
+	}
+	for i := range l.KV {
+		if l.KV[i].Key != o.KV[i].Key || !sameValue(l.KV[i].Value, o.KV[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameValue(a, b any) bool {
+	if x, ok := a.([]string); ok {
+		y, ok := b.([]string)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if x[i] != y[i] {
+				return false
+			}
+		}
+		return true
+	}
+	if _, ok := b.([]string); ok {
+		return false
+	}
+	return a == b
+}
+
+// UseList empties the event's fields and keeps the next ones in List,
+// reusing its storage.
+func (e *Event) UseList() {
+	e.Fields = nil
+	clear(e.List.KV)
+	e.List.KV, e.List.on, e.List.lens = e.List.KV[:0], true, 0
+}
+
+// UseMap empties the event's fields and keeps the next ones in Fields,
+// reusing its map.
+func (e *Event) UseMap() {
+	if e.List.on {
+		clear(e.List.KV)
+		e.List.KV, e.List.on, e.List.lens = e.List.KV[:0], false, 0
+	}
+	if e.Fields == nil {
+		e.Fields = make(map[string]any, 24)
+	} else {
+		clear(e.Fields)
+	}
+}
+
+// Listed reports whether the event's fields are in List.
+func (e *Event) Listed() bool { return e.List.on }
+
+// FieldMap returns the event's fields as a map, moving them out of List
+// first if they are there (the event then stays in map form).
+func (e *Event) FieldMap() map[string]any {
+	if e.List.on {
+		m := make(map[string]any, max(len(e.List.KV), 8))
+		for _, f := range e.List.KV {
+			m[f.Key] = f.Value
+		}
+		// The storage is kept for a later UseList (which clears it); a
+		// copy of the event made before still sees its fields.
+		e.List.KV, e.List.on, e.List.lens = e.List.KV[:0], false, 0
+		e.Fields = m
+	} else if e.Fields == nil {
+		e.Fields = make(map[string]any, 16)
+	}
+	return e.Fields
 }
 
 // Get returns the value of a flat ECS field.
 func (e *Event) Get(field string) (any, bool) {
+	if e.List.on {
+		if i := e.List.index(field); i >= 0 {
+			return e.List.KV[i].Value, true
+		}
+		return nil, false
+	}
 	v, ok := e.Fields[field]
 	return v, ok
+}
+
+func (l *FieldList) index(key string) int {
+	if l.lens&(1<<(len(key)&63)) == 0 {
+		return -1
+	}
+	for i := range l.KV {
+		if l.KV[i].Key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // String returns a field as a string ("" when absent); numbers and booleans
 // are formatted, lists return their first element.
 func (e *Event) String(field string) string {
-	v, ok := e.Fields[field]
+	v, ok := e.Get(field)
 	if !ok {
 		return ""
 	}
@@ -60,10 +182,65 @@ func (e *Event) Set(field string, v any) {
 	if s, ok := v.(string); ok && s == "" {
 		return
 	}
+	e.Put(field, v)
+}
+
+// Put stores a field, replacing its value if it is there.
+func (e *Event) Put(field string, v any) {
+	if e.List.on {
+		l := &e.List
+		if i := l.index(field); i >= 0 {
+			l.KV[i].Value = v
+			return
+		}
+		l.KV = append(l.KV, Field{field, v})
+		l.lens |= 1 << (len(field) & 63)
+		return
+	}
 	if e.Fields == nil {
 		e.Fields = make(map[string]any, 16)
 	}
 	e.Fields[field] = v
+}
+
+// Del removes a field.
+func (e *Event) Del(field string) {
+	if e.List.on {
+		if i := e.List.index(field); i >= 0 {
+			e.List.KV = append(e.List.KV[:i], e.List.KV[i+1:]...)
+			e.List.KV[len(e.List.KV):cap(e.List.KV)][0] = Field{}
+		}
+		return
+	}
+	delete(e.Fields, field)
+}
+
+// Len returns the number of fields.
+func (e *Event) Len() int {
+	if e.List.on {
+		return len(e.List.KV)
+	}
+	return len(e.Fields)
+}
+
+// All yields the event's fields: in the order they were set for a list,
+// in no particular order for a map.
+func (e *Event) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		if e.List.on {
+			for _, f := range e.List.KV {
+				if !yield(f.Key, f.Value) {
+					return
+				}
+			}
+			return
+		}
+		for k, v := range e.Fields {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
 }
 
 // ValueString formats one field value as text.

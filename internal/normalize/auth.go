@@ -24,9 +24,9 @@ import (
 // and program from ev; the syslog parser calls applyProgramTo with the
 // values it has just stored.
 func applyProgram(ev *event.Event) bool {
-	msg, _ := ev.Fields["message"].(string)
-	app, _ := ev.Fields["log.syslog.appname"].(string)
-	name, _ := ev.Fields["process.name"].(string)
+	msg := fieldString(ev, "message")
+	app := fieldString(ev, "log.syslog.appname")
+	name := fieldString(ev, "process.name")
 	return applyProgramTo(ev, nil, msg, app, name)
 }
 
@@ -58,9 +58,9 @@ func applyProgramTo(ev *event.Event, sl *strSlab, msg, app, name string) bool {
 // allocation; an empty outcome is not stored); category and typ are
 // templates that the event receives copies of.
 func setAuth(ev *event.Event, sl *strSlab, action, outcome any, category, typ []string) {
-	ev.Fields["event.category"] = sl.clone(category)
-	ev.Fields["event.type"] = sl.clone(typ)
-	ev.Fields["event.action"] = action
+	ev.Put("event.category", sl.clone(category))
+	ev.Put("event.type", sl.clone(typ))
+	ev.Put("event.action", action)
 	ev.Set("event.outcome", outcome)
 }
 
@@ -108,10 +108,10 @@ func setSource(ev *event.Event, addr string) {
 		if a.Is4() {
 			// ParseAddr accepts only the canonical dotted quad (no
 			// leading zeros), so addr is already a.String().
-			ev.Fields["source.ip"] = addr
+			ev.Put("source.ip", addr)
 			return
 		}
-		ev.Fields["source.ip"] = a.Unmap().String()
+		ev.Put("source.ip", a.Unmap().String())
 		return
 	}
 	ev.Set("source.domain", addr)
@@ -122,7 +122,7 @@ func setPort(ev *event.Event, field, port string) {
 		return
 	}
 	if p, err := strconv.ParseUint(port, 10, 16); err == nil {
-		ev.Fields[field] = int64(p)
+		ev.Put(field, int64(p))
 	}
 }
 
@@ -164,7 +164,7 @@ func parseSSHD(ev *event.Event, sl *strSlab, msg string) bool {
 		// "message repeated 2 times: [ Failed password for root from ...]"
 		if i := strings.Index(after, ": [ "); i >= 0 && strings.HasSuffix(after, "]") {
 			if n, err := strconv.ParseInt(after[:strings.IndexByte(after, ' ')], 10, 64); err == nil {
-				ev.Fields["event.count"] = n
+				ev.Put("event.count", n)
 			}
 			msg = strings.TrimSpace(after[i+4 : len(after)-1])
 		}
@@ -197,7 +197,7 @@ func parseSSHD(ev *event.Event, sl *strSlab, msg string) bool {
 		ev.Set("user.name", user)
 		ev.Set("system.auth.ssh.method", sshMethod(method))
 		if invalid {
-			ev.Fields["system.auth.ssh.invalid_user"] = true
+			ev.Put("system.auth.ssh.invalid_user", true)
 		}
 		if _, key, ok := strings.Cut(tail, ": "); ok {
 			ev.Set("system.auth.ssh.signature", key)
@@ -354,7 +354,7 @@ func parsePAMBody(ev *event.Event, sl *strSlab, service, body string) bool {
 		ev.Set("user.name", user)
 		if by, ok := strings.CutPrefix(rest, "by "); ok {
 			if j := strings.IndexByte(by, '('); j > 0 && by[:j] != "LOGIN" {
-				ev.Fields["related.user"] = []string{user, by[:j]}
+				ev.Put("related.user", []string{user, by[:j]})
 			}
 		}
 		setAuth(ev, sl, "session_opened", "success", catSession, typStart)

@@ -48,7 +48,7 @@ func (p *cefParser) Parse(line []byte, ev *event.Event) error {
 	if err := p.sys.Parse(line, ev); err != nil {
 		return err
 	}
-	if _, ok := ev.Fields["cef.version"]; !ok {
+	if _, ok := ev.Get("cef.version"); !ok {
 		return fail(ev, malformed("cef", "no valid CEF record after the syslog header"))
 	}
 	ev.Category = event.CategorySecurity
@@ -108,8 +108,7 @@ func (p *cefParser) parseBody(s string, ev *event.Event) error {
 	if err != nil {
 		return err
 	}
-	f := ev.Fields
-	f["cef.version"] = hdr[0]
+	ev.Put("cef.version", hdr[0])
 	ev.Set("observer.vendor", hdr[1])
 	ev.Set("observer.product", hdr[2])
 	ev.Set("observer.version", hdr[3])
@@ -117,14 +116,14 @@ func (p *cefParser) parseBody(s string, ev *event.Event) error {
 	ev.Set("cef.name", hdr[5])
 	ev.Set("message", hdr[5])
 	if sev >= 0 {
-		f["event.severity"] = sev
+		ev.Put("event.severity", sev)
 	}
 	for _, kv := range ext {
-		f["cef.extensions."+kv.key] = kv.val
+		ev.Put("cef.extensions."+kv.key, kv.val)
 		if m, ok := cefECS[kv.key]; ok && kv.val != "" {
 			if m.num {
 				if n, err := strconv.ParseInt(kv.val, 10, 64); err == nil {
-					f[m.field] = n
+					ev.Put(m.field, n)
 				}
 				continue
 			}
@@ -134,18 +133,18 @@ func (p *cefParser) parseBody(s string, ev *event.Event) error {
 			case "event.outcome":
 				switch strings.ToLower(kv.val) {
 				case "success", "succeeded", "allowed", "allow":
-					f[m.field] = "success"
+					ev.Put(m.field, "success")
 				case "failure", "failed", "denied", "deny", "blocked":
-					f[m.field] = "failure"
+					ev.Put(m.field, "failure")
 				}
 			case "network.protocol":
-				f[m.field] = strings.ToLower(kv.val)
+				ev.Put(m.field, strings.ToLower(kv.val))
 			default:
-				f[m.field] = kv.val
+				ev.Put(m.field, kv.val)
 			}
 		}
 		if kv.key == "proto" && kv.val != "" {
-			f["network.transport"] = strings.ToLower(kv.val)
+			ev.Put("network.transport", strings.ToLower(kv.val))
 		}
 		switch kv.key {
 		case "rt", "end", "start":
@@ -154,14 +153,14 @@ func (p *cefParser) parseBody(s string, ev *event.Event) error {
 				case "rt":
 					ev.Observed = t
 				case "start":
-					f["event.start"] = t.UTC().Format(time.RFC3339Nano)
+					ev.Put("event.start", t.UTC().Format(time.RFC3339Nano))
 				case "end":
-					f["event.end"] = t.UTC().Format(time.RFC3339Nano)
+					ev.Put("event.end", t.UTC().Format(time.RFC3339Nano))
 				}
 			}
 		}
 	}
-	f["event.kind"] = "event"
+	ev.Put("event.kind", "event")
 	return nil
 }
 

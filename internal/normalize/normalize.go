@@ -61,7 +61,7 @@ var ErrUnknownFormat = errors.New("unknown format")
 type Parser interface {
 	// Name returns the format name the parser was built for.
 	Name() string
-	// Parse fills ev from line. On error ev.Fields is left empty.
+	// Parse fills ev from line. On error ev is left without fields.
 	Parse(line []byte, ev *event.Event) error
 }
 
@@ -84,7 +84,17 @@ type Options struct {
 	// Category is the retention category for the "json" format; default
 	// event.CategorySystem.
 	Category string
+	// ListFields builds events with their fields in event.Event.List
+	// rather than a map, for callers that only encode them (the ingestion
+	// path: cheaper to build and to encode). Formats whose parsers do not
+	// build lists (listFormats) ignore it and fill Fields.
+	ListFields bool
 }
+
+// listFormats are the formats whose parsers build event.Event.List when
+// Options.ListFields asks (their sub-parsers, such as CEF inside syslog,
+// may still move the fields to a map with FieldMap).
+var listFormats = map[string]bool{"syslog": true, "syslog5424": true, "syslog3164": true}
 
 func (o Options) now() time.Time {
 	if o.Now != nil {
@@ -145,6 +155,7 @@ func New(format string, opts Options) (Parser, error) {
 	if !ok {
 		return nil, fmt.Errorf("normalize: %q: %w", format, ErrUnknownFormat)
 	}
+	opts.ListFields = opts.ListFields && listFormats[f]
 	return c(opts)
 }
 
@@ -153,12 +164,12 @@ func malformed(parser, format string, args ...any) error {
 	return fmt.Errorf("normalize: %s: %w: %s", parser, ErrMalformed, fmt.Sprintf(format, args...))
 }
 
-// begin resets ev for a new parse, reusing its map.
+// begin resets ev for a new parse, reusing its map or list.
 func begin(ev *event.Event, line []byte, o Options) {
-	if ev.Fields == nil {
-		ev.Fields = make(map[string]any, 24)
+	if o.ListFields {
+		ev.UseList()
 	} else {
-		clear(ev.Fields)
+		ev.UseMap()
 	}
 	ev.Observed = time.Time{}
 	ev.Category = ""
@@ -171,9 +182,20 @@ func begin(ev *event.Event, line []byte, o Options) {
 
 // fail clears what a parse left in ev and returns err.
 func fail(ev *event.Event, err error) error {
-	clear(ev.Fields)
+	if ev.Listed() {
+		ev.UseList()
+	} else {
+		clear(ev.Fields)
+	}
 	ev.Observed = time.Time{}
 	ev.Category = ""
 	ev.Raw = ""
 	return err
+}
+
+// fieldString returns a string field of ev, "" when absent or not a string.
+func fieldString(ev *event.Event, key string) string {
+	v, _ := ev.Get(key)
+	s, _ := v.(string)
+	return s
 }

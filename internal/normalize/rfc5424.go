@@ -128,7 +128,7 @@ func (sc *scan5424) parse(s []byte, ev *event.Event, c *hdrCache) error {
 		}
 	}
 	setPriority(ev, pri)
-	ev.Fields["log.syslog.version"] = smallIntsAny[ver]
+	ev.Put("log.syslog.version", smallIntsAny[ver])
 	ev.Observed = ts
 	if host != nil {
 		c.setHost(ev, host)
@@ -144,7 +144,7 @@ func (sc *scan5424) parse(s []byte, ev *event.Event, c *hdrCache) error {
 	}
 	if len(msg) > 0 {
 		c.msg = string(msg)
-		ev.Fields["message"] = c.msg
+		ev.Put("message", c.msg)
 	}
 	return nil
 }
@@ -318,7 +318,7 @@ func (sc *scan5424) structuredData(s []byte, ev *event.Event) (int, error) {
 				return 0, malformed("syslog", "rfc5424: structured data parameter value is not UTF-8")
 			}
 			key := "log.syslog.structured_data." + id + "." + string(name)
-			ev.Fields[key] = string(val)
+			ev.Put(key, string(val))
 			params++
 		}
 		if i >= len(s) || s[i] != ']' {
@@ -326,8 +326,8 @@ func (sc *scan5424) structuredData(s []byte, ev *event.Event) (int, error) {
 		}
 		i++
 		if params == 0 {
-			if _, ok := ev.Fields["log.syslog.structured_data."+id]; !ok {
-				ev.Fields["log.syslog.structured_data."+id] = true
+			if _, ok := ev.Get("log.syslog.structured_data." + id); !ok {
+				ev.Put("log.syslog.structured_data."+id, true)
 			}
 		}
 	}

@@ -74,14 +74,14 @@ func (b *boxed) get(v []byte) any {
 
 // setHost stores host.hostname (non-empty).
 func (c *hdrCache) setHost(ev *event.Event, host []byte) {
-	ev.Fields["host.hostname"] = c.host.get(host)
+	ev.Put("host.hostname", c.host.get(host))
 }
 
 // setMsgID stores log.syslog.msgid and event.code (non-empty).
 func (c *hdrCache) setMsgID(ev *event.Event, id []byte) {
 	v := c.msgid.get(id)
-	ev.Fields["log.syslog.msgid"] = v
-	ev.Fields["event.code"] = v
+	ev.Put("log.syslog.msgid", v)
+	ev.Put("event.code", v)
 }
 
 // setAppname is setAppname with the cache; app is not empty.
@@ -98,8 +98,8 @@ func (c *hdrCache) setAppname(ev *event.Event, app []byte) {
 			}
 		}
 	}
-	ev.Fields["log.syslog.appname"] = c.app.v
-	ev.Fields["process.name"] = c.name.v
+	ev.Put("log.syslog.appname", c.app.v)
+	ev.Put("process.name", c.name.v)
 	c.appname, c.procName = c.app.s, c.name.s
 }
 
@@ -113,9 +113,9 @@ func (c *hdrCache) setProcID(ev *event.Event, procid []byte) {
 			c.pid = pid
 		}
 	}
-	ev.Fields["log.syslog.procid"] = c.procid.v
+	ev.Put("log.syslog.procid", c.procid.v)
 	if c.pid != nil {
-		ev.Fields["process.pid"] = c.pid
+		ev.Put("process.pid", c.pid)
 	}
 }
 
@@ -154,9 +154,9 @@ func (p *syslogParser) Parse(line []byte, ev *event.Event) error {
 	ev.Category = event.CategorySystem
 	msg, app, name := p.hdr.msg, p.hdr.appname, p.hdr.procName
 	if p.opts.UseGoSyslog5424 && p.mode != mode3164 {
-		msg, _ = ev.Fields["message"].(string)
-		app, _ = ev.Fields["log.syslog.appname"].(string)
-		name, _ = ev.Fields["process.name"].(string)
+		msg = fieldString(ev, "message")
+		app = fieldString(ev, "log.syslog.appname")
+		name = fieldString(ev, "process.name")
 	}
 	if applyProgramTo(ev, &p.slab, msg, app, name) {
 		ev.Category = event.CategorySecurity
@@ -237,7 +237,7 @@ func (p *syslogParser) parse5424(line []byte, ev *event.Event) error {
 				continue
 			}
 			for k, v := range params {
-				ev.Fields["log.syslog.structured_data."+id+"."+k] = v
+				ev.Put("log.syslog.structured_data."+id+"."+k, v)
 			}
 		}
 	}
@@ -255,12 +255,11 @@ var severityAny = func() (out [8]any) {
 }()
 
 func setPriority(ev *event.Event, pri int) {
-	f := ev.Fields
-	f["log.syslog.priority"] = int64(pri)
-	f["log.syslog.facility.code"] = int64(pri / 8)
-	f["log.syslog.severity.code"] = int64(pri % 8)
-	f["log.syslog.severity.name"] = severityAny[pri%8]
-	f["log.level"] = severityAny[pri%8]
+	ev.Put("log.syslog.priority", int64(pri))
+	ev.Put("log.syslog.facility.code", int64(pri/8))
+	ev.Put("log.syslog.severity.code", int64(pri%8))
+	ev.Put("log.syslog.severity.name", severityAny[pri%8])
+	ev.Put("log.level", severityAny[pri%8])
 }
 
 // setAppname stores the syslog APP-NAME/TAG. process.name drops a
@@ -271,14 +270,14 @@ func setAppname(ev *event.Event, app string) {
 		return
 	}
 	boxed := any(app)
-	ev.Fields["log.syslog.appname"] = boxed
+	ev.Put("log.syslog.appname", boxed)
 	for i := 1; i < len(app); i++ {
 		if app[i] == '(' {
-			ev.Fields["process.name"] = app[:i]
+			ev.Put("process.name", app[:i])
 			return
 		}
 	}
-	ev.Fields["process.name"] = boxed
+	ev.Put("process.name", boxed)
 }
 
 func setProcID(ev *event.Event, procid string) {
@@ -360,7 +359,7 @@ func (p *syslogParser) parse3164(line []byte, ev *event.Event) error {
 	}
 	if len(rest) > 0 {
 		p.hdr.msg = string(rest)
-		ev.Fields["message"] = p.hdr.msg
+		ev.Put("message", p.hdr.msg)
 	}
 	return nil
 }

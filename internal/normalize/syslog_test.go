@@ -428,18 +428,33 @@ func FuzzSyslog(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	p, _ := New("syslog", fixedNow(2026, 1, 1))
+	lo := fixedNow(2026, 1, 1)
+	lo.ListFields = true
+	lp, _ := New("syslog", lo)
+	var reused event.Event // as the ingestion path reuses events
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var ev event.Event
-		if err := p.Parse(in, &ev); err != nil {
+		err := p.Parse(in, &ev)
+		// Building a list gives the same outcome as building a map.
+		lerr := lp.Parse(in, &reused)
+		if (err == nil) != (lerr == nil) {
+			t.Fatalf("error %v, building a list %v", err, lerr)
+		}
+		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error %v does not wrap ErrMalformed", err)
 			}
-			if len(ev.Fields) != 0 {
-				t.Fatalf("fields after error: %v", ev.Fields)
+			if len(ev.Fields) != 0 || reused.Len() != 0 {
+				t.Fatalf("fields after error: %v, %d listed", ev.Fields, reused.Len())
 			}
 			return
 		}
 		checkValueTypes(t, &ev)
+		got := reused.FieldMap()
+		reused.UseList()
+		if diff := cmp.Diff(ev.Fields, got); diff != "" {
+			t.Fatalf("%q (-map +list):\n%s", in, diff)
+		}
 	})
 }
 

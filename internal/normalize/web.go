@@ -90,18 +90,18 @@ func (p *accessParser) parse(s []byte, ev *event.Event) error {
 	s = bytes.TrimLeft(rest, " ")
 	status, s := nextWord(s)
 	if code, ok := parseStatus(status); ok {
-		ev.Fields["http.response.status_code"] = int64(code)
+		ev.Put("http.response.status_code", int64(code))
 		outcome := "success"
 		if code >= 400 {
 			outcome = "failure"
 		}
-		ev.Fields["event.outcome"] = outcome
+		ev.Put("event.outcome", outcome)
 	} else if !(len(status) == 1 && status[0] == '-') {
 		return malformed(p.name, "invalid status %q", status)
 	}
 	size, s := nextWord(s)
 	if n, err := strconv.ParseInt(string(size), 10, 64); err == nil && n >= 0 {
-		ev.Fields["http.response.body.bytes"] = n
+		ev.Put("http.response.body.bytes", n)
 	} else if !(len(size) == 1 && size[0] == '-') {
 		return malformed(p.name, "invalid size %q", size)
 	}
@@ -122,16 +122,16 @@ func (p *accessParser) parse(s []byte, ev *event.Event) error {
 				// (line 8899 of elastic/examples' apache_logs): keep what
 				// there is and flag it.
 				ua = string(s[1:])
-				ev.Fields["tags"] = []string{"truncated_user_agent"}
+				ev.Put("tags", []string{"truncated_user_agent"})
 			}
 			if ua != "-" {
 				ev.Set("user_agent.original", ua)
 			}
 		}
 	}
-	ev.Fields["event.kind"] = "event"
-	ev.Fields["event.category"] = []string{"web"}
-	ev.Fields["event.type"] = []string{"access"}
+	ev.Put("event.kind", "event")
+	ev.Put("event.category", []string{"web"})
+	ev.Put("event.type", []string{"access"})
 	return nil
 }
 
@@ -210,16 +210,16 @@ func setRequestLine(ev *event.Event, req string) {
 	i := strings.LastIndexByte(rest, ' ')
 	if !ok1 || i < 0 || !isToken(method) || !strings.HasPrefix(rest[i+1:], "HTTP/") {
 		if ok1 && isToken(method) && !strings.Contains(rest, " ") { // HTTP/0.9 "GET /"
-			ev.Fields["http.request.method"] = method
+			ev.Put("http.request.method", method)
 			setURL(ev, rest)
 			return
 		}
-		ev.Fields["url.original"] = req
+		ev.Put("url.original", req)
 		return
 	}
-	ev.Fields["http.request.method"] = method
+	ev.Put("http.request.method", method)
 	setURL(ev, rest[:i])
-	ev.Fields["http.version"] = rest[i+1+len("HTTP/"):]
+	ev.Put("http.version", rest[i+1+len("HTTP/"):])
 }
 
 func isToken(s string) bool {
@@ -239,11 +239,11 @@ func setURL(ev *event.Event, uri string) {
 	if uri == "" {
 		return
 	}
-	ev.Fields["url.original"] = uri
+	ev.Put("url.original", uri)
 	path, query, ok := strings.Cut(uri, "?")
 	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") { // proxy requests
 		scheme, rest, _ := strings.Cut(path, "://")
-		ev.Fields["url.scheme"] = scheme
+		ev.Put("url.scheme", scheme)
 		host, p, found := strings.Cut(rest, "/")
 		ev.Set("url.domain", host)
 		path = "/"
@@ -333,9 +333,9 @@ func (p *errorLogParser) Parse(line []byte, ev *event.Event) error {
 		return fail(ev, err)
 	}
 	ev.Category = event.CategoryWeb
-	ev.Fields["event.kind"] = "event"
-	ev.Fields["event.category"] = []string{"web"}
-	ev.Fields["event.type"] = []string{"error"}
+	ev.Put("event.kind", "event")
+	ev.Put("event.category", []string{"web"})
+	ev.Put("event.type", []string{"error"})
 	return nil
 }
 
@@ -368,22 +368,22 @@ func (p *errorLogParser) apache(s []byte, ev *event.Event) error {
 		case strings.HasPrefix(item, "client "):
 			addr := item[len("client "):]
 			if ap, err := netip.ParseAddrPort(addr); err == nil {
-				ev.Fields["source.ip"] = ap.Addr().Unmap().String()
-				ev.Fields["source.port"] = int64(ap.Port())
+				ev.Put("source.ip", ap.Addr().Unmap().String())
+				ev.Put("source.port", int64(ap.Port()))
 			} else {
 				setSource(ev, addr)
 			}
 		case strings.HasPrefix(item, "pid "):
 			pid, tid, _ := strings.Cut(item[len("pid "):], ":tid ")
 			if n, err := strconv.ParseInt(pid, 10, 64); err == nil {
-				ev.Fields["process.pid"] = n
+				ev.Put("process.pid", n)
 			}
 			if n, err := strconv.ParseInt(tid, 10, 64); err == nil {
-				ev.Fields["process.thread.id"] = n
+				ev.Put("process.thread.id", n)
 			}
 		case strings.HasPrefix(item, "remote "):
 		default:
-			if _, ok := ev.Fields["log.level"]; ok {
+			if _, ok := ev.Get("log.level"); ok {
 				// Not a header item: part of the message.
 				s = append([]byte("["+item+"]"), s...)
 				goto message
@@ -397,16 +397,16 @@ func (p *errorLogParser) apache(s []byte, ev *event.Event) error {
 			if !isToken(level) {
 				return malformed(p.name, "invalid level %q", item)
 			}
-			ev.Fields["log.level"] = level
+			ev.Put("log.level", level)
 		}
 	}
 message:
-	if _, ok := ev.Fields["log.level"]; !ok {
+	if _, ok := ev.Get("log.level"); !ok {
 		return malformed(p.name, "missing [level]")
 	}
 	msg := string(bytes.TrimSpace(s))
 	if len(msg) > 8 && msg[0] == 'A' && msg[1] == 'H' && msg[7] == ':' {
-		ev.Fields["error.code"] = msg[:7]
+		ev.Put("error.code", msg[:7])
 	}
 	ev.Set("message", msg)
 	return nil
@@ -429,15 +429,15 @@ func (p *errorLogParser) nginx(s []byte, ev *event.Event) error {
 	if end < 0 || !isToken(string(s[2:end])) {
 		return malformed(p.name, "invalid [level]")
 	}
-	ev.Fields["log.level"] = string(s[2:end])
+	ev.Put("log.level", string(s[2:end]))
 	s = bytes.TrimLeft(s[end+1:], " ")
 	// "PID#TID: "
 	if hash := bytes.IndexByte(s, '#'); hash > 0 {
 		if colon := bytes.IndexByte(s, ':'); colon > hash {
 			if n, err := strconv.ParseInt(string(s[:hash]), 10, 64); err == nil {
-				ev.Fields["process.pid"] = n
+				ev.Put("process.pid", n)
 				if tid, err := strconv.ParseInt(string(s[hash+1:colon]), 10, 64); err == nil {
-					ev.Fields["process.thread.id"] = tid
+					ev.Put("process.thread.id", tid)
 				}
 				s = bytes.TrimLeft(s[colon+1:], " ")
 			}
@@ -447,7 +447,7 @@ func (p *errorLogParser) nginx(s []byte, ev *event.Event) error {
 	if msg != "" && msg[0] == '*' { // connection number
 		if cid, rest := cutWordString(msg[1:]); cid != "" {
 			if _, err := strconv.ParseInt(cid, 10, 64); err == nil {
-				ev.Fields["nginx.error.connection_id"] = cid
+				ev.Put("nginx.error.connection_id", cid)
 				msg = rest
 			}
 		}
@@ -510,9 +510,9 @@ func (p *iisParser) Parse(line []byte, ev *event.Event) error {
 		return fail(ev, err)
 	}
 	ev.Category = event.CategoryWeb
-	ev.Fields["event.kind"] = "event"
-	ev.Fields["event.category"] = []string{"web"}
-	ev.Fields["event.type"] = []string{"access"}
+	ev.Put("event.kind", "event")
+	ev.Put("event.category", []string{"web"})
+	ev.Put("event.type", []string{"access"})
 	return nil
 }
 
@@ -544,7 +544,7 @@ func (p *iisParser) parse(s string, ev *event.Event) error {
 		case "c-ip":
 			setAddr(ev, "source.ip", v)
 		case "cs-method":
-			ev.Fields["http.request.method"] = v
+			ev.Put("http.request.method", v)
 		case "cs-uri-stem":
 			path = v
 		case "cs-uri-query":
@@ -552,29 +552,29 @@ func (p *iisParser) parse(s string, ev *event.Event) error {
 		case "s-port":
 			setPort(ev, "destination.port", v)
 		case "cs-username":
-			ev.Fields["user.name"] = v
+			ev.Put("user.name", v)
 		case "cs(User-Agent)":
-			ev.Fields["user_agent.original"] = strings.ReplaceAll(v, "+", " ")
+			ev.Put("user_agent.original", strings.ReplaceAll(v, "+", " "))
 		case "cs(Referer)":
-			ev.Fields["http.request.referrer"] = v
+			ev.Put("http.request.referrer", v)
 		case "cs-host":
-			ev.Fields["url.domain"] = v
+			ev.Put("url.domain", v)
 		case "cs-version":
-			ev.Fields["http.version"] = strings.TrimPrefix(v, "HTTP/")
+			ev.Put("http.version", strings.TrimPrefix(v, "HTTP/"))
 		case "s-sitename":
-			ev.Fields["service.name"] = v
+			ev.Put("service.name", v)
 		case "s-computername":
-			ev.Fields["host.name"] = v
+			ev.Put("host.name", v)
 		case "sc-status":
 			code, ok := parseStatus([]byte(v))
 			if !ok {
 				return malformed("iis", "invalid sc-status %q", v)
 			}
-			ev.Fields["http.response.status_code"] = int64(code)
+			ev.Put("http.response.status_code", int64(code))
 			if code >= 400 {
-				ev.Fields["event.outcome"] = "failure"
+				ev.Put("event.outcome", "failure")
 			} else {
-				ev.Fields["event.outcome"] = "success"
+				ev.Put("event.outcome", "success")
 			}
 		case "sc-bytes", "cs-bytes", "sc-substatus", "sc-win32-status", "time-taken":
 			x, err := strconv.ParseInt(v, 10, 64)
@@ -583,18 +583,18 @@ func (p *iisParser) parse(s string, ev *event.Event) error {
 			}
 			switch name {
 			case "sc-bytes":
-				ev.Fields["http.response.body.bytes"] = x
+				ev.Put("http.response.body.bytes", x)
 			case "cs-bytes":
-				ev.Fields["http.request.body.bytes"] = x
+				ev.Put("http.request.body.bytes", x)
 			case "sc-substatus":
-				ev.Fields["iis.access.sub_status"] = x
+				ev.Put("iis.access.sub_status", x)
 			case "sc-win32-status":
-				ev.Fields["iis.access.win32_status"] = x
+				ev.Put("iis.access.win32_status", x)
 			case "time-taken":
-				ev.Fields["event.duration"] = x * int64(time.Millisecond)
+				ev.Put("event.duration", x*int64(time.Millisecond))
 			}
 		default:
-			ev.Fields["iis.access."+name] = v
+			ev.Put("iis.access."+name, v)
 		}
 	}
 	if n != len(fields) {
@@ -609,19 +609,19 @@ func (p *iisParser) parse(s string, ev *event.Event) error {
 	}
 	ev.Observed = t
 	if path != "" {
-		ev.Fields["url.path"] = path
+		ev.Put("url.path", path)
 		orig := path
 		if query != "" {
-			ev.Fields["url.query"] = query
+			ev.Put("url.query", query)
 			orig += "?" + query
 		}
-		ev.Fields["url.original"] = orig
+		ev.Put("url.original", orig)
 	}
 	return nil
 }
 
 func setAddr(ev *event.Event, field, v string) {
 	if a, err := netip.ParseAddr(v); err == nil {
-		ev.Fields[field] = a.Unmap().String()
+		ev.Put(field, a.Unmap().String())
 	}
 }

@@ -506,7 +506,7 @@ func (p *windowsParser) mapWindows(ev *event.Event, id, channel string) {
 		// so the parts of the lowered list are the lowered parts.
 		for part := range strings.SplitSeq(strings.ToLower(h), ",") {
 			if k, v, ok := strings.Cut(part, "="); ok && v != "" {
-				ev.Fields[hashField(k)] = v
+				ev.Put(hashField(k), v)
 			}
 		}
 	}
@@ -610,7 +610,7 @@ func (p *windowsParser) setD(ev *event.Event, field string, i int) {
 	v := p.vals[i]
 	if s, ok := v.(string); ok {
 		if s != "" && s != "-" {
-			ev.Fields[field] = v
+			ev.Put(field, v)
 		}
 		return
 	}
@@ -652,9 +652,9 @@ func (p *windowsParser) setExe(ev *event.Event, prefix string, i int) {
 		exeKey, nameKey = "process.parent.executable", "process.parent.name"
 	}
 	if _, ok := p.vals[i].(string); ok {
-		ev.Fields[exeKey] = p.vals[i]
+		ev.Put(exeKey, p.vals[i])
 	} else {
-		ev.Fields[exeKey] = path
+		ev.Put(exeKey, path)
 	}
 	name := path
 	if i := strings.LastIndexAny(path, `\/`); i >= 0 {
@@ -676,6 +676,6 @@ func setPID(ev *event.Event, field, v string) {
 		n, err = strconv.ParseInt(v, 10, 64)
 	}
 	if err == nil && n >= 0 {
-		ev.Fields[field] = n
+		ev.Put(field, n)
 	}
 }

@@ -1,0 +1,108 @@
+package normalize
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vedetta-sec/vedetta/internal/event"
+	"github.com/vedetta-sec/vedetta/internal/testenv"
+)
+
+// listLines are syslog records that reach every program parser of the
+// syslog family (sshd, PAM, sudo, su, CEF) and the RFC 5424 structured data.
+var listLines = []string{
+	string(bench5424), string(bench3164),
+	"<38>Nov 24 10:00:00 bastion sshd[811]: Accepted publickey for deploy from 2001:db8::7 port 50522 ssh2: ED25519 SHA256:abc",
+	"<38>Nov 24 10:00:00 h sshd[1]: Server listening on 0.0.0.0 port 22.",
+	"<38>Nov 24 10:00:00 h sshd[1]: message repeated 3 times: [ Failed password for root from 10.0.0.1 port 22 ssh2]",
+	"<86>Nov 24 10:00:00 h sshd[2]: pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)",
+	"<86>Nov 24 10:00:00 h sshd(pam_unix)[2]: authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root",
+	"<85>Jan 24 15:50:41 ip-172-31-30-110 sudo[6040]: ec2-user : TTY=pts/0 ; PWD=/var/log ; USER=root ; COMMAND=/bin/tail secure",
+	"<38>Nov 24 10:00:00 h su: 'su root' failed for lonvick on /dev/pts/8",
+	"<38>Nov 24 10:00:00 h su[9]: (to root) alice on pts/1",
+	"<134>Nov 24 10:00:00 fw CEF:0|Fortinet|FortiGate|7.0|13|traffic denied|5|src=10.0.0.1 dst=10.0.0.2 spt=1234 dpt=22 proto=TCP act=deny outcome=failure",
+	`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"][empty] An application event log entry...`,
+	`<13>1 - - - - - [a k="1"][a k="2"] duplicate element`,
+	"not syslog at all",
+	"",
+}
+
+// TestSyslogListFields: a syslog parser building event.Event.List gives the
+// same event as one building Fields, on one event reused from line to line
+// (as the ingestion path reuses them), errors included.
+func TestSyslogListFields(t *testing.T) {
+	lines := make([][]byte, 0, len(listLines)+len(syslogSeeds))
+	for _, l := range append(append([]string(nil), listLines...), syslogSeeds...) {
+		lines = append(lines, []byte(l))
+	}
+	if in, err := os.ReadFile(filepath.Join("testdata", "golden", "cef_syslog", "input.log")); err == nil {
+		lines = append(lines, bytes.Split(bytes.TrimRight(in, "\n"), []byte("\n"))...)
+	}
+	t.Run("lines", func(t *testing.T) { checkListParity(t, lines) })
+	t.Run("go-syslog vectors", func(t *testing.T) {
+		var vl [][]byte
+		for _, name := range []string{"rfc5424_machine_vectors.jsonl", "rfc3164_machine_vectors.jsonl"} {
+			for _, v := range readVectors(t, name) {
+				in, err := base64.StdEncoding.DecodeString(v.InputB64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vl = append(vl, in)
+			}
+		}
+		checkListParity(t, vl)
+	})
+	t.Run("loghub", func(t *testing.T) {
+		var ll [][]byte
+		for _, f := range []string{"OpenSSH/OpenSSH_2k.log", "Linux/Linux_2k.log"} {
+			in, err := os.ReadFile(filepath.Join(testenv.SharedData(t, "loghub"), f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ll = append(ll, bytes.Split(bytes.TrimRight(in, "\n"), []byte("\n"))...)
+		}
+		checkListParity(t, ll)
+	})
+}
+
+func checkListParity(t *testing.T, lines [][]byte) {
+	t.Helper()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	for _, format := range []string{"syslog", "syslog5424", "syslog3164"} {
+		o := Options{Now: func() time.Time { return now }}
+		byMap, _ := New(format, o)
+		o.ListFields = true
+		byList, _ := New(format, o)
+		var reused event.Event
+		for _, line := range lines {
+			var want event.Event
+			werr := byMap.Parse(line, &want)
+			gerr := byList.Parse(line, &reused)
+			if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+				t.Fatalf("%s %q: error %v, with a map %v", format, line, gerr, werr)
+			}
+			if werr != nil {
+				if reused.Len() != 0 {
+					t.Fatalf("%s %q: %d fields left after error", format, line, reused.Len())
+				}
+				continue
+			}
+			if !reused.Listed() && format != "syslog" {
+				t.Fatalf("%s: fields not in a list", format)
+			}
+			got := reused
+			got.List = event.FieldList{}
+			got.Fields = reused.FieldMap()
+			reused.UseList()
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("%s %q: (-map +list):\n%s", format, line, diff)
+			}
+		}
+	}
+}
