@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/vedetta-sec/vedetta/internal/bus"
 	"github.com/vedetta-sec/vedetta/internal/event"
 )
@@ -23,7 +25,55 @@ var ErrBadEvent = errors.New("ingest: bad event encoding")
 func MarshalEvent(ev *event.Event) []byte { return AppendEvent(nil, ev) }
 
 // AppendEvent appends MarshalEvent(ev) to b.
-func AppendEvent(b []byte, ev *event.Event) []byte {
+func AppendEvent(b []byte, ev *event.Event) []byte { return appendEvent(b, ev, nil) }
+
+// A fieldMemo remembers, for the events of one batch encoded in turn, the
+// key and string value each field position had in the previous event and
+// whether it needed escaping. Events of one source repeat their keys in
+// the same order (events built as lists) and many of their values (host,
+// program, severity), so most of them are copied without a scan: equal
+// strings that share their bytes compare in constant time. The memo holds
+// the strings it compares, so it is never fooled by reused memory.
+type fieldMemo struct {
+	keys   [48]string
+	vals   [48]string
+	plainK [48]bool
+	plainV [48]bool
+}
+
+// appendKey appends the field name k at position i as a JSON string.
+func (m *fieldMemo) appendKey(b []byte, i int, k string) []byte {
+	if i < len(m.keys) {
+		if !m.plainK[i] || m.keys[i] != k {
+			m.keys[i], m.plainK[i] = k, event.PlainJSONRun(k, 0) == len(k)
+		}
+		if m.plainK[i] {
+			b = append(b, '"')
+			b = append(b, k...)
+			return append(b, '"')
+		}
+	}
+	return event.AppendJSONString(b, k)
+}
+
+// appendValue appends the value v of position i.
+func (m *fieldMemo) appendValue(b []byte, i int, v any) []byte {
+	s, ok := v.(string)
+	if !ok || i >= len(m.vals) {
+		return appendValue(b, v)
+	}
+	if !m.plainV[i] || m.vals[i] != s {
+		m.vals[i], m.plainV[i] = s, event.PlainJSONRun(s, 0) == len(s)
+	}
+	if m.plainV[i] {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return event.AppendJSONString(b, s)
+}
+
+func appendEvent(b []byte, ev *event.Event, memo *fieldMemo) []byte {
 	b = append(b, `{"id":`...)
 	b = event.AppendJSONString(b, ev.ID)
 	b = append(b, `,"tenant_id":`...)
@@ -37,15 +87,29 @@ func AppendEvent(b []byte, ev *event.Event) []byte {
 	b = append(b, `","category":`...)
 	b = event.AppendJSONString(b, ev.Category)
 	b = append(b, `,"fields":{`...)
-	first := true
-	for k, v := range ev.Fields {
-		if !first {
-			b = append(b, ',')
+	if ev.Listed() {
+		if memo == nil {
+			memo = new(fieldMemo) // on the stack: the methods keep no reference
 		}
-		first = false
-		b = event.AppendJSONString(b, k)
-		b = append(b, ':')
-		b = appendValue(b, v)
+		for i, f := range ev.List.KV {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = memo.appendKey(b, i, f.Key)
+			b = append(b, ':')
+			b = memo.appendValue(b, i, f.Value)
+		}
+	} else {
+		first := true
+		for k, v := range ev.Fields {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = event.AppendJSONString(b, k)
+			b = append(b, ':')
+			b = appendValue(b, v)
+		}
 	}
 	b = append(b, '}')
 	if ev.Raw != "" {
@@ -166,7 +230,10 @@ func UnmarshalEvent(data []byte, ev *event.Event) error {
 // PackLimits bounds the events packed into one bus message.
 type PackLimits struct {
 	MaxEvents int // most events per message (default 64)
-	MaxBytes  int // a message is closed once it reaches this size (default 256 KiB)
+	MaxBytes  int // a message is closed once it reaches this size, before compression (default 256 KiB)
+	// Plain stores messages as NDJSON; by default a message of at least
+	// compressMin bytes is compressed (CompressMessages).
+	Plain bool
 }
 
 func (l PackLimits) withDefaults() PackLimits {
@@ -188,6 +255,7 @@ func (l PackLimits) withDefaults() PackLimits {
 // same events again with the same limits deduplicates at the bus.
 func AppendMessages(msgs []bus.Msg, buf []byte, subject string, evs []event.Event, lim PackLimits) ([]bus.Msg, []byte) {
 	lim = lim.withDefaults()
+	var memo fieldMemo
 	for start := 0; start < len(evs); {
 		off := len(buf)
 		end := start
@@ -196,7 +264,7 @@ func AppendMessages(msgs []bus.Msg, buf []byte, subject string, evs []event.Even
 			if end > start {
 				buf = append(buf, '\n')
 			}
-			buf = AppendEvent(buf, &evs[end])
+			buf = appendEvent(buf, &evs[end], &memo)
 			if end > start && len(buf)-off > lim.MaxBytes {
 				buf = buf[:mark] // the event opens the next message
 				break
@@ -225,14 +293,101 @@ func MessageID(evs []event.Event) string {
 	return evs[0].ID + "+" + strconv.Itoa(len(evs)) + "-" + strconv.FormatUint(h.Sum64(), 16)
 }
 
+// Compressed messages. A packed message of compressMin bytes or more is
+// stored as compressedMagic followed by the S2 block encoding
+// (github.com/klauspost/compress/s2) of its NDJSON. The magic cannot
+// begin NDJSON (0xFF is never UTF-8), so plain messages, including those
+// written before compression, decode as before. Syslog and Windows events
+// shrink about 6-7 times (JSON keys repeat from line to line): the bus
+// writes, copies and hashes that much less, which is where most of the
+// bus's CPU went (see BENCHMARKS.md, W1).
+const (
+	compressedMagic = "\xffS2\x00"
+	compressMin     = 2 << 10
+	// maxDecoded bounds what a compressed message may claim to decode to
+	// (a message is packed to at most PackLimits.MaxBytes, 256 KiB by
+	// default, or one event); a corrupt length cannot exhaust memory.
+	maxDecoded = 64 << 20
+)
+
+// CompressMessages replaces the Data of each message of at least
+// compressMin bytes by its compressed form (see compressedMagic), written
+// to zbuf, which is returned (grown) for reuse; a message that does not
+// shrink by an eighth stays as it is. The message ids are unchanged.
+func CompressMessages(msgs []bus.Msg, zbuf []byte) []byte {
+	need := 0
+	for i := range msgs {
+		if len(msgs[i].Data) >= compressMin {
+			need += len(compressedMagic) + s2.MaxEncodedLen(len(msgs[i].Data))
+		}
+	}
+	if need == 0 {
+		return zbuf[:0]
+	}
+	if cap(zbuf) < need {
+		zbuf = make([]byte, need)
+	}
+	zbuf = zbuf[:cap(zbuf)]
+	off := 0
+	for i := range msgs {
+		m := &msgs[i]
+		if len(m.Data) < compressMin {
+			continue
+		}
+		out := zbuf[off:]
+		copy(out, compressedMagic)
+		z := s2.Encode(out[len(compressedMagic):], m.Data)
+		n := len(compressedMagic) + len(z)
+		if n > len(m.Data)-len(m.Data)/8 {
+			continue
+		}
+		m.Data = out[:n:n]
+		off += n
+	}
+	return zbuf[:off]
+}
+
+// Compressed reports whether a bus message is stored compressed.
+func Compressed(data []byte) bool { return bytes.HasPrefix(data, []byte(compressedMagic)) }
+
+// Decompress returns the NDJSON of a bus message: data itself if it is not
+// compressed, else its decompression into buf (grown if needed and
+// returned for reuse). An error wraps ErrBadEvent.
+func Decompress(data, buf []byte) (plain, grown []byte, err error) {
+	if !Compressed(data) {
+		return data, buf, nil
+	}
+	z := data[len(compressedMagic):]
+	size, err := s2.DecodedLen(z)
+	if err != nil {
+		return nil, buf, fmt.Errorf("%w: compressed message: %w", ErrBadEvent, err)
+	}
+	if size > maxDecoded {
+		return nil, buf, fmt.Errorf("%w: compressed message claims %d bytes, more than %d", ErrBadEvent, size, maxDecoded)
+	}
+	if cap(buf) < size {
+		buf = make([]byte, size)
+	}
+	plain, err = s2.Decode(buf[:cap(buf)], z)
+	if err != nil {
+		return nil, buf, fmt.Errorf("%w: compressed message: %w", ErrBadEvent, err)
+	}
+	return plain, buf, nil
+}
+
 // DecodeMessage appends to dst the events of one bus message (one or more
-// MarshalEvent lines; blank lines are skipped). All or nothing: if a line
-// does not decode, or there is no event, it returns dst unchanged and an
-// error wrapping ErrBadEvent naming the line.
+// MarshalEvent lines, compressed or not; blank lines are skipped). All or
+// nothing: if a line does not decode, or there is no event, it returns dst
+// unchanged and an error wrapping ErrBadEvent naming the line.
 func DecodeMessage(dst []event.Event, data []byte) ([]event.Event, error) {
 	n := len(dst)
 	d := decoders.Get().(*decoder)
 	defer d.release()
+	var err error
+	data, d.zbuf, err = Decompress(data, d.zbuf)
+	if err != nil {
+		return dst, err
+	}
 	for line := 1; len(data) > 0; line++ {
 		var l []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {

@@ -3,6 +3,8 @@ package ingest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +45,65 @@ func TestEventRoundTrip(t *testing.T) {
 				t.Fatalf("encoding/json reads %+v, %v", std, err)
 			}
 		})
+	}
+}
+
+// listEvent builds an event whose fields are in a list, in the given order.
+func listEvent(id string, kv ...any) event.Event {
+	ev := event.Event{ID: id, TenantID: "t", SourceID: "s", Category: event.CategorySystem}
+	ev.UseList()
+	for i := 0; i < len(kv); i += 2 {
+		ev.Put(kv[i].(string), kv[i+1])
+	}
+	return ev
+}
+
+// TestAppendMessagesLists: events whose fields are lists encode as their
+// maps would, whatever the previous event of the batch held at the same
+// position (the encoder's memo of plain keys and values).
+func TestAppendMessagesLists(t *testing.T) {
+	shared := "web01"
+	evs := []event.Event{
+		listEvent("1", "host.hostname", shared, "message", "plain", "a\"b", "x", "n", int64(1)),
+		listEvent("2", "host.hostname", shared, "message", "line\nbreak", "a\"b", "x", "n", "now a string"),
+		listEvent("3", "host.hostname", "wéb", "message", "line\nbreak", "a\"b", "y\x01", "n", []string{"l", "\"q\""}),
+		listEvent("4", "message", "plain", "host.hostname", shared, "c", "\u2028", "n", 2.5),
+		listEvent("5"),
+		listEvent("6", "host.hostname", shared, "message", "plain", "a\"b", "x", "n", true, "extra", "\xff"),
+	}
+	var many []any
+	for i := range 60 { // more positions than the memo holds
+		many = append(many, fmt.Sprintf("k%d", i), fmt.Sprintf("v\t%d", i%3))
+	}
+	evs = append(evs, listEvent("7", many...), listEvent("8", many...))
+	msgs, _ := AppendMessages(nil, nil, "sub", evs, PackLimits{Plain: true})
+	var got []event.Event
+	for _, m := range msgs {
+		var err error
+		if got, err = DecodeMessage(got, m.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != len(evs) {
+		t.Fatalf("%d events decoded, want %d", len(got), len(evs))
+	}
+	for i := range evs {
+		// One event alone (MarshalEvent, no memo) encodes the same.
+		var alone event.Event
+		if err := UnmarshalEvent(MarshalEvent(&evs[i]), &alone); err != nil {
+			t.Fatalf("event %d alone: %v", i, err)
+		}
+		want := evs[i]
+		want.Fields = want.FieldMap()
+		if s, ok := want.Fields["extra"]; ok {
+			want.Fields["extra"] = strings.ToValidUTF8(s.(string), "\ufffd")
+		}
+		if diff := cmp.Diff(want, got[i]); diff != "" {
+			t.Fatalf("event %d (-want +got):\n%s", i, diff)
+		}
+		if diff := cmp.Diff(want, alone); diff != "" {
+			t.Fatalf("event %d alone (-want +got):\n%s", i, diff)
+		}
 	}
 }
 
@@ -126,4 +187,40 @@ func TestAppendTimeUTC(t *testing.T) {
 			t.Fatalf("appendTimeUTC(%v) = %s, want %s", tm, got, want)
 		}
 	}
+}
+
+// FuzzListMessages: events whose fields are lists, packed in one message
+// (the encoder's memo at work), decode as the same events encoded one by
+// one from maps.
+func FuzzListMessages(f *testing.F) {
+	f.Add("message", "plain", "host.hostname", "a\"b")
+	f.Add("k", "\xff", "k", "\u2028")
+	f.Add("", "", "x\n", "y")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		if k1 != k2 && string([]rune(k1)) == string([]rune(k2)) {
+			return // two keys that decode alike: which one wins depends on a map's order
+		}
+		evs := []event.Event{
+			listEvent("1", k1, v1, k2, v2),
+			listEvent("2", k1, v2, k2, v1),
+			listEvent("3", k2, v1, k1, int64(len(v2))),
+			listEvent("4", k1, v1, k2, v2),
+		}
+		msgs, _ := AppendMessages(nil, nil, "s", evs, PackLimits{Plain: true})
+		got, err := DecodeMessage(nil, msgs[0].Data)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("%d messages, %v", len(msgs), err)
+		}
+		for i := range evs {
+			asMap := evs[i]
+			asMap.Fields = asMap.FieldMap()
+			var want event.Event
+			if err := UnmarshalEvent(MarshalEvent(&asMap), &want); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got[i]); diff != "" {
+				t.Fatalf("event %d (-from a map +from a list):\n%s", i, diff)
+			}
+		}
+	})
 }

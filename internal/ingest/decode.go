@@ -39,6 +39,7 @@ type decoder struct {
 	hint    int         // size of the last fields map, to size the next
 	keys    stringCache // field names
 	values  stringCache // short string values
+	zbuf    []byte      // a compressed message, decompressed
 }
 
 // A stringCache is two-way set-associative: a string (≤ cacheMaxLen bytes)
@@ -97,6 +98,9 @@ var (
 // release returns d to the pool, without the input it read.
 func (d *decoder) release() {
 	d.data, d.i = nil, 0
+	if cap(d.zbuf) > 1<<20 {
+		d.zbuf = nil // an outsized message: do not keep its buffer
+	}
 	decoders.Put(d)
 }
 

@@ -254,6 +254,7 @@ type Prepared struct {
 	src    *store.Source
 	msgs   []bus.Msg
 	buf    []byte // the encodings; reused by the next Prepare into the same Prepared
+	zbuf   []byte // compressed encodings (CompressMessages), reused likewise
 	n      int
 	now    time.Time
 	latest time.Time
@@ -296,6 +297,9 @@ func (in *Ingester) Prepare(kind string, src *store.Source, evs []event.Event, p
 	}
 	p.latest = latestObserved(evs)
 	p.msgs, p.buf = AppendMessages(p.msgs, p.buf, subject, evs, in.opts.Pack)
+	if !in.opts.Pack.Plain {
+		p.zbuf = CompressMessages(p.msgs, p.zbuf)
+	}
 	return nil
 }
 

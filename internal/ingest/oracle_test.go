@@ -90,6 +90,10 @@ func oracleDecodeValue(raw json.RawMessage) (any, error) {
 // oracleDecodeMessage is DecodeMessage on the oracle decoder.
 func oracleDecodeMessage(dst []event.Event, data []byte) ([]event.Event, error) {
 	n := len(dst)
+	data, _, err := Decompress(data, nil)
+	if err != nil {
+		return dst, err
+	}
 	for line := 1; len(data) > 0; line++ {
 		var l []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {

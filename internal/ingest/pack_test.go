@@ -2,13 +2,17 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/vedetta-sec/vedetta/internal/event"
 )
@@ -72,6 +76,56 @@ func TestAppendMessagesRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCompressMessages: messages of compressMin bytes or more are stored
+// compressed and decode to the same events; small and incompressible
+// messages stay plain; the message ids do not change.
+func TestCompressMessages(t *testing.T) {
+	noise := make([]byte, 3000)
+	rand.NewChaCha8([32]byte{1}).Read(noise)
+	tests := []struct {
+		name     string
+		n        int
+		raw      string
+		compress bool
+	}{
+		{"one small event", 1, "", false},
+		{"packed events", 130, strings.Repeat("sshd failed password ", 5), true},
+		{"incompressible", 1, base64.StdEncoding.EncodeToString(noise), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := packEvents(tt.n, tt.raw)
+			msgs, _ := AppendMessages(nil, nil, "sub", evs, PackLimits{})
+			plain := slices.Clone(msgs)
+			zbuf := CompressMessages(msgs, nil)
+			var got []event.Event
+			for i, m := range msgs {
+				if m.ID != plain[i].ID {
+					t.Fatalf("id changed from %q to %q", plain[i].ID, m.ID)
+				}
+				want := tt.compress && len(plain[i].Data) >= compressMin
+				if Compressed(m.Data) != want {
+					t.Fatalf("message %d of %d bytes compressed: %v, want %v", i, len(plain[i].Data), Compressed(m.Data), want)
+				}
+				if want && len(m.Data)*3 > len(plain[i].Data) {
+					t.Fatalf("compressed %d bytes to %d only", len(plain[i].Data), len(m.Data))
+				}
+				var err error
+				if got, err = DecodeMessage(got, m.Data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(evs, got); diff != "" {
+				t.Fatalf("round trip (-want +got):\n%s", diff)
+			}
+			// The buffer is reused by the next call.
+			if again := CompressMessages(plain, zbuf); tt.compress && &again[0] != &zbuf[0] {
+				t.Fatal("buffer not reused")
+			}
+		})
+	}
+}
+
 func TestMessageID(t *testing.T) {
 	evs := packEvents(3, "")
 	if got := MessageID(evs[:1]); got != "e000" {
@@ -98,6 +152,11 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"bad second line", good + "\n{\"id\":"},
 		{"bad first line", "{}\n" + good},
 		{"two events on a line", good + good},
+		{"compressed, nothing after the magic", compressedMagic},
+		{"compressed, not S2", compressedMagic + "\x05hello"},
+		{"compressed, truncated", compressedMagic + string(s2.Encode(nil, []byte(strings.Repeat(good+"\n", 20))))[:40]},
+		{"compressed, claims 1 GiB", compressedMagic + "\x80\x80\x80\x80\x04xyz"},
+		{"compressed, not events", compressedMagic + string(s2.Encode(nil, []byte(strings.Repeat("{}\n", 2000))))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +183,9 @@ func TestDecodeMessageOldFormat(t *testing.T) {
 
 func FuzzDecodeMessage(f *testing.F) {
 	msgs, _ := AppendMessages(nil, nil, "s", packEvents(3, "r"), PackLimits{})
+	f.Add(msgs[0].Data)
+	msgs, _ = AppendMessages(nil, nil, "s", packEvents(40, "raw line"), PackLimits{})
+	CompressMessages(msgs, nil)
 	f.Add(msgs[0].Data)
 	f.Add([]byte("{}\n{}"))
 	f.Add([]byte("\n"))

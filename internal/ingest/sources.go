@@ -96,7 +96,8 @@ func newEntry(s store.Source) *entry {
 	if format == "" {
 		format = defaultFormat(s.Kind)
 	}
-	opts := normalize.Options{DropRaw: !s.KeepRaw, FieldMap: cfg.FieldMap, Category: cfg.Category}
+	// Parsed events are only encoded for the bus here: lists are cheaper.
+	opts := normalize.Options{DropRaw: !s.KeepRaw, FieldMap: cfg.FieldMap, Category: cfg.Category, ListFields: true}
 	if err == nil && cfg.Timezone != "" {
 		opts.Location, err = time.LoadLocation(cfg.Timezone)
 		if err != nil {
