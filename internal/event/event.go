@@ -61,9 +61,9 @@ type FieldList struct {
 	KV []Field
 	// on is set while the list holds the event's fields (UseList).
 	on bool
-	// lens has bit n%64 set when a key of length n is in KV: a key whose
-	// length bit is clear is new without comparing it to the others.
-	lens uint64
+	// seen has bit keyBit(k) set for every key k in KV: a key whose bit is
+	// clear is new without comparing it to the others.
+	seen uint64
 }
 
 // Equal reports whether two lists hold the same fields in the same order
@@ -104,7 +104,7 @@ func sameValue(a, b any) bool {
 func (e *Event) UseList() {
 	e.Fields = nil
 	clear(e.List.KV)
-	e.List.KV, e.List.on, e.List.lens = e.List.KV[:0], true, 0
+	e.List.KV, e.List.on, e.List.seen = e.List.KV[:0], true, 0
 }
 
 // UseMap empties the event's fields and keeps the next ones in Fields,
@@ -112,7 +112,7 @@ func (e *Event) UseList() {
 func (e *Event) UseMap() {
 	if e.List.on {
 		clear(e.List.KV)
-		e.List.KV, e.List.on, e.List.lens = e.List.KV[:0], false, 0
+		e.List.KV, e.List.on, e.List.seen = e.List.KV[:0], false, 0
 	}
 	if e.Fields == nil {
 		e.Fields = make(map[string]any, 24)
@@ -134,7 +134,7 @@ func (e *Event) FieldMap() map[string]any {
 		}
 		// The storage is kept for a later UseList (which clears it); a
 		// copy of the event made before still sees its fields.
-		e.List.KV, e.List.on, e.List.lens = e.List.KV[:0], false, 0
+		e.List.KV, e.List.on, e.List.seen = e.List.KV[:0], false, 0
 		e.Fields = m
 	} else if e.Fields == nil {
 		e.Fields = make(map[string]any, 16)
@@ -154,8 +154,18 @@ func (e *Event) Get(field string) (any, bool) {
 	return v, ok
 }
 
+// keyBit mixes a key's length and two of its bytes into a bit of
+// FieldList.seen.
+func keyBit(k string) uint64 {
+	h := uint(len(k)) * 31
+	if len(k) > 0 {
+		h += uint(k[len(k)/2])*7 + uint(k[len(k)-1])
+	}
+	return 1 << (h & 63)
+}
+
 func (l *FieldList) index(key string) int {
-	if l.lens&(1<<(len(key)&63)) == 0 {
+	if l.seen&keyBit(key) == 0 {
 		return -1
 	}
 	for i := range l.KV {
@@ -194,7 +204,7 @@ func (e *Event) Put(field string, v any) {
 			return
 		}
 		l.KV = append(l.KV, Field{field, v})
-		l.lens |= 1 << (len(field) & 63)
+		l.seen |= keyBit(field)
 		return
 	}
 	if e.Fields == nil {

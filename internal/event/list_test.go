@@ -19,8 +19,8 @@ func TestFieldList(t *testing.T) {
 		ev.Set("a", "1")
 		ev.Set("empty", "")
 		ev.Put("bb", int64(2))
-		ev.Put("cc", []string{"x"}) // same length as "bb": compared, not filtered
-		ev.Put("a", "one")          // replaced in place
+		ev.Put("cc", []string{"x"})
+		ev.Put("a", "one") // replaced in place
 		ev.Del("bb")
 		ev.Del("missing")
 		ev.Put("dd", true)

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/s2"
 
 	"github.com/vedetta-sec/vedetta/internal/bus"
@@ -35,10 +35,29 @@ func AppendEvent(b []byte, ev *event.Event) []byte { return appendEvent(b, ev, n
 // strings that share their bytes compare in constant time. The memo holds
 // the strings it compares, so it is never fooled by reused memory.
 type fieldMemo struct {
-	keys   [48]string
-	vals   [48]string
-	plainK [48]bool
-	plainV [48]bool
+	tenant, source string    // the last tenant and source ids, known plain (else "")
+	recv           time.Time // the last Received time, encoded in recvEnc[:recvN]
+	recvEnc        [40]byte
+	recvN          int
+	keys           [48]string
+	vals           [48]string
+	plainK         [48]bool
+	plainV         [48]bool
+}
+
+// appendPlain appends s as a JSON string; *last is the previous value
+// written in its place when that needed no escaping, else "".
+func (m *fieldMemo) appendPlain(b []byte, last *string, s string) []byte {
+	if s != *last || s == "" {
+		if event.PlainJSONRun(s, 0) != len(s) {
+			*last = ""
+			return event.AppendJSONString(b, s)
+		}
+		*last = s
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // appendKey appends the field name k at position i as a JSON string.
@@ -77,13 +96,34 @@ func appendEvent(b []byte, ev *event.Event, memo *fieldMemo) []byte {
 	b = append(b, `{"id":`...)
 	b = event.AppendJSONString(b, ev.ID)
 	b = append(b, `,"tenant_id":`...)
-	b = event.AppendJSONString(b, ev.TenantID)
+	if memo != nil {
+		b = memo.appendPlain(b, &memo.tenant, ev.TenantID)
+	} else {
+		b = event.AppendJSONString(b, ev.TenantID)
+	}
 	b = append(b, `,"source_id":`...)
-	b = event.AppendJSONString(b, ev.SourceID)
+	if memo != nil {
+		b = memo.appendPlain(b, &memo.source, ev.SourceID)
+	} else {
+		b = event.AppendJSONString(b, ev.SourceID)
+	}
 	b = append(b, `,"@timestamp":"`...)
 	b = appendTimeUTC(b, ev.Observed)
 	b = append(b, `","received":"`...)
-	b = appendTimeUTC(b, ev.Received)
+	if memo != nil {
+		// A batch is received at one time: format it once.
+		if memo.recvN == 0 || !ev.Received.Equal(memo.recv) {
+			memo.recv, memo.recvN = ev.Received, len(appendTimeUTC(memo.recvEnc[:0], ev.Received))
+		}
+		if memo.recvN <= len(memo.recvEnc) {
+			b = append(b, memo.recvEnc[:memo.recvN]...)
+		} else { // a far year, longer than the memo holds
+			memo.recvN = 0
+			b = appendTimeUTC(b, ev.Received)
+		}
+	} else {
+		b = appendTimeUTC(b, ev.Received)
+	}
 	b = append(b, `","category":`...)
 	b = event.AppendJSONString(b, ev.Category)
 	b = append(b, `,"fields":{`...)
@@ -285,9 +325,9 @@ func MessageID(evs []event.Event) string {
 	if len(evs) == 1 {
 		return evs[0].ID
 	}
-	h := fnv.New64a()
+	h := xxhash.New()
 	for i := range evs {
-		h.Write([]byte(evs[i].ID))
+		h.WriteString(evs[i].ID)
 		h.Write([]byte{0})
 	}
 	return evs[0].ID + "+" + strconv.Itoa(len(evs)) + "-" + strconv.FormatUint(h.Sum64(), 16)

@@ -206,6 +206,7 @@ func FuzzListMessages(f *testing.F) {
 			listEvent("3", k2, v1, k1, int64(len(v2))),
 			listEvent("4", k1, v1, k2, v2),
 		}
+		evs[1].TenantID, evs[2].TenantID, evs[2].SourceID = "t"+v1, "t"+v1, "s"+k2
 		msgs, _ := AppendMessages(nil, nil, "s", evs, PackLimits{Plain: true})
 		got, err := DecodeMessage(nil, msgs[0].Data)
 		if err != nil || len(msgs) != 1 {

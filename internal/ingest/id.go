@@ -78,8 +78,16 @@ func (g *idGen) fill(ids [][16]byte, now time.Time) {
 // idString formats an id in the canonical 8-4-4-4-12 form.
 func idString(id *[16]byte) string {
 	var b [36]byte
+	appendID(b[:0], id)
+	return string(b[:])
+}
+
+// appendID appends idString(id) to b.
+func appendID(b []byte, id *[16]byte) []byte {
 	const hex = "0123456789abcdef"
-	j := 0
+	n := len(b)
+	b = append(b, make([]byte, 36)...)
+	j := n
 	for i, c := range id {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
 			b[j] = '-'
@@ -88,5 +96,5 @@ func idString(id *[16]byte) string {
 		b[j], b[j+1] = hex[c>>4], hex[c&0xf]
 		j += 2
 	}
-	return string(b[:])
+	return b
 }

@@ -340,8 +340,15 @@ func (in *Ingester) stampIDs(evs []event.Event, now time.Time) {
 			return
 		}
 		in.ids.fill(ids[:n], wall)
+		// One string holds the n ids: one allocation, not n.
+		var text [len(ids) * 36]byte
+		b := text[:0]
+		for j := range n {
+			b = appendID(b, &ids[j])
+		}
+		all := string(b)
 		for j, k := range idx[:n] {
-			evs[k].ID = idString(&ids[j])
+			evs[k].ID = all[j*36 : j*36+36]
 			evs[k].Received = now
 		}
 	}

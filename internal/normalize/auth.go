@@ -56,23 +56,38 @@ func applyProgramTo(ev *event.Event, sl *strSlab, msg, app, name string) bool {
 // setAuth stores the classification of a recognised message. action and
 // outcome are strings (boxed by the caller, so that literals cost no
 // allocation; an empty outcome is not stored); category and typ are
-// templates that the event receives copies of.
-func setAuth(ev *event.Event, sl *strSlab, action, outcome any, category, typ []string) {
-	ev.Put("event.category", sl.clone(category))
-	ev.Put("event.type", sl.clone(typ))
+// templates that a map event receives copies of. An event built as a list
+// (event.Event.UseList) is only encoded, never modified: it shares the
+// templates' boxed values.
+func setAuth(ev *event.Event, sl *strSlab, action, outcome any, category, typ tmpl) {
+	if ev.Listed() {
+		ev.Put("event.category", category.boxed)
+		ev.Put("event.type", typ.boxed)
+	} else {
+		ev.Put("event.category", sl.clone(category.list))
+		ev.Put("event.type", sl.clone(typ.list))
+	}
 	ev.Put("event.action", action)
 	ev.Set("event.outcome", outcome)
 }
 
+// tmpl is a template list value and the same list boxed once.
+type tmpl struct {
+	list  []string
+	boxed any
+}
+
+func newTmpl(s ...string) tmpl { return tmpl{s, s} }
+
 var (
-	catAuth        = []string{"authentication"}
-	catSession     = []string{"authentication", "session"}
-	catNetwork     = []string{"network"}
-	catAuthProcess = []string{"authentication", "process"}
-	typInfo        = []string{"info"}
-	typStart       = []string{"start"}
-	typEnd         = []string{"end"}
-	typInfoStart   = []string{"info", "start"}
+	catAuth        = newTmpl("authentication")
+	catSession     = newTmpl("authentication", "session")
+	catNetwork     = newTmpl("network")
+	catAuthProcess = newTmpl("authentication", "process")
+	typInfo        = newTmpl("info")
+	typStart       = newTmpl("start")
+	typEnd         = newTmpl("end")
+	typInfoStart   = newTmpl("info", "start")
 )
 
 // strSlab hands out copies of the template lists above, carved from a

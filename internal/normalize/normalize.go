@@ -199,3 +199,14 @@ func fieldString(ev *event.Event, key string) string {
 	s, _ := v.(string)
 	return s
 }
+
+// lineString returns part, a subslice of line, as a string: a substring of
+// ev.Raw when ev.Raw holds line (no second copy of the bytes), else a copy.
+func lineString(ev *event.Event, line, part []byte) string {
+	if i := cap(line) - cap(part); len(ev.Raw) == len(line) && i >= 0 && i+len(part) <= len(line) {
+		if s := ev.Raw[i : i+len(part)]; s == string(part) {
+			return s
+		}
+	}
+	return string(part)
+}

@@ -143,7 +143,7 @@ func (sc *scan5424) parse(s []byte, ev *event.Event, c *hdrCache) error {
 		c.setMsgID(ev, msgid)
 	}
 	if len(msg) > 0 {
-		c.msg = string(msg)
+		c.msg = lineString(ev, s, msg)
 		ev.Put("message", c.msg)
 	}
 	return nil

@@ -358,7 +358,7 @@ func (p *syslogParser) parse3164(line []byte, ev *event.Event) error {
 		}
 	}
 	if len(rest) > 0 {
-		p.hdr.msg = string(rest)
+		p.hdr.msg = lineString(ev, line, rest)
 		ev.Put("message", p.hdr.msg)
 	}
 	return nil

@@ -75,12 +75,12 @@ func TestSyslogListFieldsNotShared(t *testing.T) {
 			t.Errorf("event %d: event.type %q", i, got)
 		}
 	}
-	if !cmp.Equal(catAuth, []string{"authentication"}) || !cmp.Equal(typInfo, []string{"info"}) {
-		t.Errorf("templates changed: %q %q", catAuth, typInfo)
+	if !cmp.Equal(catAuth.list, []string{"authentication"}) || !cmp.Equal(typInfo.list, []string{"info"}) {
+		t.Errorf("templates changed: %q %q", catAuth.list, typInfo.list)
 	}
 	var sl strSlab
 	for range 3 * strSlabSize {
-		if got := sl.clone(catSession); !cmp.Equal(got, catSession) || cap(got) != len(got) {
+		if got := sl.clone(catSession.list); !cmp.Equal(got, catSession.list) || cap(got) != len(got) {
 			t.Fatalf("clone = %q (cap %d)", got, cap(got))
 		}
 	}
