@@ -49,10 +49,36 @@ type Event struct {
 	Raw      string         `json:"raw,omitempty"` // event.original; empty when the source drops raw
 }
 
-// Field is one field of a FieldList.
+// Field is one field of a FieldList. Strings and integers set with
+// PutString and PutInt are kept unboxed (Kind): boxing them into an any
+// is an allocation per value.
 type Field struct {
 	Key   string
-	Value any
+	Kind  FieldKind
+	Value any    // the value when Kind is KindAny
+	Str   string // the value when Kind is KindString
+	Int   int64  // the value when Kind is KindInt
+}
+
+// FieldKind says where a Field holds its value.
+type FieldKind uint8
+
+// Field kinds.
+const (
+	KindAny FieldKind = iota
+	KindString
+	KindInt
+)
+
+// Val returns the field's value (boxing it when it is held unboxed).
+func (f *Field) Val() any {
+	switch f.Kind {
+	case KindString:
+		return f.Str
+	case KindInt:
+		return f.Int
+	}
+	return f.Value
 }
 
 // FieldList is an event's fields in the order they were first set, each
@@ -73,7 +99,7 @@ func (l FieldList) Equal(o FieldList) bool {
 		return false
 	}
 	for i := range l.KV {
-		if l.KV[i].Key != o.KV[i].Key || !sameValue(l.KV[i].Value, o.KV[i].Value) {
+		if l.KV[i].Key != o.KV[i].Key || !sameValue(l.KV[i].Val(), o.KV[i].Val()) {
 			return false
 		}
 	}
@@ -129,8 +155,8 @@ func (e *Event) Listed() bool { return e.List.on }
 func (e *Event) FieldMap() map[string]any {
 	if e.List.on {
 		m := make(map[string]any, max(len(e.List.KV), 8))
-		for _, f := range e.List.KV {
-			m[f.Key] = f.Value
+		for i := range e.List.KV {
+			m[e.List.KV[i].Key] = e.List.KV[i].Val()
 		}
 		// The storage is kept for a later UseList (which clears it); a
 		// copy of the event made before still sees its fields.
@@ -146,7 +172,7 @@ func (e *Event) FieldMap() map[string]any {
 func (e *Event) Get(field string) (any, bool) {
 	if e.List.on {
 		if i := e.List.index(field); i >= 0 {
-			return e.List.KV[i].Value, true
+			return e.List.KV[i].Val(), true
 		}
 		return nil, false
 	}
@@ -198,19 +224,48 @@ func (e *Event) Set(field string, v any) {
 // Put stores a field, replacing its value if it is there.
 func (e *Event) Put(field string, v any) {
 	if e.List.on {
-		l := &e.List
-		if i := l.index(field); i >= 0 {
-			l.KV[i].Value = v
-			return
-		}
-		l.KV = append(l.KV, Field{field, v})
-		l.seen |= keyBit(field)
+		*e.List.slot(field) = Field{Key: field, Value: v}
 		return
 	}
 	if e.Fields == nil {
 		e.Fields = make(map[string]any, 16)
 	}
 	e.Fields[field] = v
+}
+
+// PutString stores a string field (even an empty one), unboxed in a list.
+func (e *Event) PutString(field, v string) {
+	if e.List.on {
+		*e.List.slot(field) = Field{Key: field, Kind: KindString, Str: v}
+		return
+	}
+	e.Put(field, v)
+}
+
+// SetString is PutString ignoring empty strings, as Set.
+func (e *Event) SetString(field, v string) {
+	if v != "" {
+		e.PutString(field, v)
+	}
+}
+
+// PutInt stores an integer field, unboxed in a list.
+func (e *Event) PutInt(field string, v int64) {
+	if e.List.on {
+		*e.List.slot(field) = Field{Key: field, Kind: KindInt, Int: v}
+		return
+	}
+	e.Put(field, v)
+}
+
+// slot returns the field of key in l, appended if it is not there.
+func (l *FieldList) slot(key string) *Field {
+	if i := l.index(key); i >= 0 {
+		return &l.KV[i]
+	}
+	l.KV = append(l.KV, Field{})
+	l.seen |= keyBit(key)
+	return &l.KV[len(l.KV)-1]
 }
 
 // Del removes a field.
@@ -238,8 +293,8 @@ func (e *Event) Len() int {
 func (e *Event) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
 		if e.List.on {
-			for _, f := range e.List.KV {
-				if !yield(f.Key, f.Value) {
+			for i := range e.List.KV {
+				if !yield(e.List.KV[i].Key, e.List.KV[i].Val()) {
 					return
 				}
 			}

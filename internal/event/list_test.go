@@ -24,6 +24,15 @@ func TestFieldList(t *testing.T) {
 		ev.Del("bb")
 		ev.Del("missing")
 		ev.Put("dd", true)
+		ev.PutString("s", "")  // kept: PutString stores empty strings
+		ev.SetString("e2", "") // dropped, as Set drops them
+		ev.PutInt("n", 1)
+		ev.PutString("n", "was a number") // replaced, of another kind
+		ev.PutInt("i", -3)
+		if v, ok := ev.Get("i"); !ok || v != int64(-3) {
+			t.Fatalf("list=%v: i = %#v", list, v)
+		}
+		ev.Del("i")
 		if got := ev.Listed(); got != list {
 			t.Fatalf("Listed() = %v, want %v", got, list)
 		}
@@ -36,10 +45,10 @@ func TestFieldList(t *testing.T) {
 		if _, ok := ev.Get("empty"); ok {
 			t.Fatalf("list=%v: Set stored an empty string", list)
 		}
-		if ev.String("dd") != "true" || ev.Len() != 3 {
+		if ev.String("dd") != "true" || ev.Len() != 5 {
 			t.Fatalf("list=%v: dd %q, len %d", list, ev.String("dd"), ev.Len())
 		}
-		want := map[string]any{"a": "one", "cc": []string{"x"}, "dd": true}
+		want := map[string]any{"a": "one", "cc": []string{"x"}, "dd": true, "s": "", "n": "was a number"}
 		if diff := cmp.Diff(want, maps.Collect(ev.All())); diff != "" {
 			t.Fatalf("list=%v: All (-want +got):\n%s", list, diff)
 		}
@@ -48,7 +57,7 @@ func TestFieldList(t *testing.T) {
 			for k := range ev.All() {
 				keys = append(keys, k)
 			}
-			if diff := cmp.Diff([]string{"a", "cc", "dd"}, keys); diff != "" {
+			if diff := cmp.Diff([]string{"a", "cc", "dd", "s", "n"}, keys); diff != "" {
 				t.Fatalf("order (-want +got):\n%s", diff)
 			}
 		}

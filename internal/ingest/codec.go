@@ -78,8 +78,16 @@ func (m *fieldMemo) appendKey(b []byte, i int, k string) []byte {
 // appendValue appends the value v of position i.
 func (m *fieldMemo) appendValue(b []byte, i int, v any) []byte {
 	s, ok := v.(string)
-	if !ok || i >= len(m.vals) {
+	if !ok {
 		return appendValue(b, v)
+	}
+	return m.appendString(b, i, s)
+}
+
+// appendString appends the string value s of position i.
+func (m *fieldMemo) appendString(b []byte, i int, s string) []byte {
+	if i >= len(m.vals) {
+		return event.AppendJSONString(b, s)
 	}
 	if !m.plainV[i] || m.vals[i] != s {
 		m.vals[i], m.plainV[i] = s, event.PlainJSONRun(s, 0) == len(s)
@@ -137,7 +145,14 @@ func appendEvent(b []byte, ev *event.Event, memo *fieldMemo) []byte {
 			}
 			b = memo.appendKey(b, i, f.Key)
 			b = append(b, ':')
-			b = memo.appendValue(b, i, f.Value)
+			switch f.Kind {
+			case event.KindString:
+				b = memo.appendString(b, i, f.Str)
+			case event.KindInt:
+				b = strconv.AppendInt(b, f.Int, 10)
+			default:
+				b = memo.appendValue(b, i, f.Value)
+			}
 		}
 	} else {
 		first := true

@@ -53,7 +53,18 @@ func listEvent(id string, kv ...any) event.Event {
 	ev := event.Event{ID: id, TenantID: "t", SourceID: "s", Category: event.CategorySystem}
 	ev.UseList()
 	for i := 0; i < len(kv); i += 2 {
-		ev.Put(kv[i].(string), kv[i+1])
+		switch v := kv[i+1].(type) {
+		case string: // unboxed, but boxed on every other event (both paths of the encoder)
+			if len(id)%2 == 0 {
+				ev.PutString(kv[i].(string), v)
+			} else {
+				ev.Put(kv[i].(string), v)
+			}
+		case int64:
+			ev.PutInt(kv[i].(string), v)
+		default:
+			ev.Put(kv[i].(string), v)
+		}
 	}
 	return ev
 }
@@ -75,7 +86,7 @@ func TestAppendMessagesLists(t *testing.T) {
 	for i := range 60 { // more positions than the memo holds
 		many = append(many, fmt.Sprintf("k%d", i), fmt.Sprintf("v\t%d", i%3))
 	}
-	evs = append(evs, listEvent("7", many...), listEvent("8", many...))
+	evs = append(evs, listEvent("7", many...), listEvent("8", many...), listEvent("10", many...), listEvent("11", many...))
 	msgs, _ := AppendMessages(nil, nil, "sub", evs, PackLimits{Plain: true})
 	var got []event.Event
 	for _, m := range msgs {
@@ -202,9 +213,10 @@ func FuzzListMessages(f *testing.F) {
 		}
 		evs := []event.Event{
 			listEvent("1", k1, v1, k2, v2),
-			listEvent("2", k1, v2, k2, v1),
+			listEvent("22", k1, v2, k2, v1),
 			listEvent("3", k2, v1, k1, int64(len(v2))),
-			listEvent("4", k1, v1, k2, v2),
+			listEvent("44", k1, v1, k2, v2),
+			listEvent("5", k1, v1, k2, v2),
 		}
 		evs[1].TenantID, evs[2].TenantID, evs[2].SourceID = "t"+v1, "t"+v1, "s"+k2
 		msgs, _ := AppendMessages(nil, nil, "s", evs, PackLimits{Plain: true})

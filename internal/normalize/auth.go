@@ -123,13 +123,13 @@ func setSource(ev *event.Event, addr string) {
 		if a.Is4() {
 			// ParseAddr accepts only the canonical dotted quad (no
 			// leading zeros), so addr is already a.String().
-			ev.Put("source.ip", addr)
+			ev.PutString("source.ip", addr)
 			return
 		}
-		ev.Put("source.ip", a.Unmap().String())
+		ev.PutString("source.ip", a.Unmap().String())
 		return
 	}
-	ev.Set("source.domain", addr)
+	ev.SetString("source.domain", addr)
 }
 
 func setPort(ev *event.Event, field, port string) {
@@ -137,7 +137,7 @@ func setPort(ev *event.Event, field, port string) {
 		return
 	}
 	if p, err := strconv.ParseUint(port, 10, 16); err == nil {
-		ev.Put(field, int64(p))
+		ev.PutInt(field, int64(p))
 	}
 }
 
@@ -209,7 +209,7 @@ func parseSSHD(ev *event.Event, sl *strSlab, msg string) bool {
 			outcome = "success"
 		}
 		setAuth(ev, sl, "ssh_login", outcome, catAuth, typInfo)
-		ev.Set("user.name", user)
+		ev.SetString("user.name", user)
 		ev.Set("system.auth.ssh.method", sshMethod(method))
 		if invalid {
 			ev.Put("system.auth.ssh.invalid_user", true)
@@ -225,12 +225,12 @@ func parseSSHD(ev *event.Event, sl *strSlab, msg string) bool {
 		if i < 0 {
 			return false
 		}
-		ev.Set("user.name", rest[:i])
+		ev.SetString("user.name", rest[:i])
 		parseAddrPort(ev, rest[i+6:])
 		setAuth(ev, sl, "invalid_user", "failure", catAuth, typInfo)
 		return true
 	case strings.HasPrefix(msg, "input_userauth_request: invalid user "):
-		ev.Set("user.name", strings.TrimSuffix(msg[len("input_userauth_request: invalid user "):], " [preauth]"))
+		ev.SetString("user.name", strings.TrimSuffix(msg[len("input_userauth_request: invalid user "):], " [preauth]"))
 		return false
 	case strings.HasPrefix(msg, "maximum authentication attempts exceeded for "):
 		// "maximum authentication attempts exceeded for [invalid user ]USER from IP port N ssh2 [preauth]"
@@ -240,7 +240,7 @@ func parseSSHD(ev *event.Event, sl *strSlab, msg string) bool {
 		if i < 0 {
 			return false
 		}
-		ev.Set("user.name", rest[:i])
+		ev.SetString("user.name", rest[:i])
 		parseAddrPort(ev, rest[i+6:])
 		setAuth(ev, sl, "ssh_max_auth_attempts", "failure", catAuth, typInfo)
 		return true
@@ -248,14 +248,14 @@ func parseSSHD(ev *event.Event, sl *strSlab, msg string) bool {
 		// "Disconnecting: Too many authentication failures for USER [preauth]"
 		if after, ok := strings.CutPrefix(msg, "Disconnecting: Too many authentication failures for "); ok {
 			u, _ := cutWord(after)
-			ev.Set("user.name", u)
+			ev.SetString("user.name", u)
 		}
 		setAuth(ev, sl, "ssh_max_auth_attempts", "failure", catAuth, typInfo)
 		return true
 	case strings.HasPrefix(msg, "Disconnecting authenticating user "), strings.HasPrefix(msg, "Disconnecting invalid user "):
 		// "Disconnecting authenticating user USER IP port N: Too many authentication failures [preauth]"
 		user, rest, _ := userPrefix(msg[len("Disconnecting "):])
-		ev.Set("user.name", user)
+		ev.SetString("user.name", user)
 		rest = parseAddrPort(ev, rest)
 		if strings.Contains(rest, "Too many authentication failures") {
 			setAuth(ev, sl, "ssh_max_auth_attempts", "failure", catAuth, typInfo)
@@ -278,7 +278,7 @@ func parseSSHD(ev *event.Event, sl *strSlab, msg string) bool {
 			rest = msg[len("Connection closed by "):]
 		}
 		user, rest, _ := userPrefix(rest)
-		ev.Set("user.name", user)
+		ev.SetString("user.name", user)
 		rest = parseAddrPort(ev, rest)
 		if _, reason, ok := strings.Cut(rest, ": "); ok {
 			ev.Set("event.reason", strings.TrimSuffix(reason, " [preauth]"))
@@ -366,7 +366,7 @@ func parsePAMBody(ev *event.Event, sl *strSlab, service, body string) bool {
 		if j := strings.IndexByte(user, '('); j > 0 {
 			user = user[:j]
 		}
-		ev.Set("user.name", user)
+		ev.SetString("user.name", user)
 		if by, ok := strings.CutPrefix(rest, "by "); ok {
 			if j := strings.IndexByte(by, '('); j > 0 && by[:j] != "LOGIN" {
 				ev.Put("related.user", []string{user, by[:j]})
@@ -376,7 +376,7 @@ func parsePAMBody(ev *event.Event, sl *strSlab, service, body string) bool {
 		return true
 	case strings.HasPrefix(body, "session closed for user "):
 		user, _ := cutWord(body[len("session closed for user "):])
-		ev.Set("user.name", user)
+		ev.SetString("user.name", user)
 		setAuth(ev, sl, "session_closed", "success", catSession, typEnd)
 		return true
 	}
@@ -394,7 +394,7 @@ func pamKV(ev *event.Event, kv string) {
 		case "rhost":
 			setSource(ev, v)
 		case "user":
-			ev.Set("user.name", v)
+			ev.SetString("user.name", v)
 		case "ruser":
 			ev.Set("source.user.name", v)
 		case "uid":
@@ -443,7 +443,7 @@ func parseSudo(ev *event.Event, sl *strSlab, msg string) bool {
 	if !command && reason == "" {
 		return false
 	}
-	ev.Set("user.name", user)
+	ev.SetString("user.name", user)
 	if reason != "" {
 		ev.Set("event.reason", reason)
 		setAuth(ev, sl, "sudo", "failure", catAuth, typInfo)
@@ -511,7 +511,7 @@ func parseSu(ev *event.Event, sl *strSlab, msg string) bool {
 	default:
 		return false
 	}
-	ev.Set("user.name", user)
+	ev.SetString("user.name", user)
 	ev.Set("user.target.name", target)
 	setAuth(ev, sl, "su", outcome, catAuth, typInfo)
 	return true

@@ -144,7 +144,7 @@ func (sc *scan5424) parse(s []byte, ev *event.Event, c *hdrCache) error {
 	}
 	if len(msg) > 0 {
 		c.msg = lineString(ev, s, msg)
-		ev.Put("message", c.msg)
+		ev.PutString("message", c.msg)
 	}
 	return nil
 }

@@ -53,7 +53,9 @@ type hdrCache struct {
 	app    boxed // log.syslog.appname
 	name   boxed // process.name of app
 	procid boxed // log.syslog.procid
-	pid    any   // process.pid of procid, nil when not a number
+	pid    any   // process.pid of procid boxed, nil until a map event needs it
+	pidN   int64 // process.pid of procid
+	pidOK  bool  // procid is a number
 
 	msg      string // the record's message ("" when none)
 	appname  string
@@ -103,18 +105,31 @@ func (c *hdrCache) setAppname(ev *event.Event, app []byte) {
 	c.appname, c.procName = c.app.s, c.name.s
 }
 
-// setProcID is setProcID with the cache; procid is not empty.
+// setProcID is setProcID with the cache; procid is not empty. Values are
+// boxed only for map events, once per distinct procid.
 func (c *hdrCache) setProcID(ev *event.Event, procid []byte) {
-	if c.procid.v == nil || string(procid) != c.procid.s {
+	if c.procid.s == "" || string(procid) != c.procid.s {
 		c.procid.s = string(procid)
-		c.procid.v = c.procid.s
-		c.pid = nil
+		c.procid.v, c.pid, c.pidOK = nil, nil, false
 		if pid, err := strconv.ParseInt(c.procid.s, 10, 64); err == nil && pid >= 0 {
-			c.pid = pid
+			c.pidN, c.pidOK = pid, true
 		}
 	}
+	if ev.Listed() {
+		ev.PutString("log.syslog.procid", c.procid.s)
+		if c.pidOK {
+			ev.PutInt("process.pid", c.pidN)
+		}
+		return
+	}
+	if c.procid.v == nil {
+		c.procid.v = c.procid.s
+	}
 	ev.Put("log.syslog.procid", c.procid.v)
-	if c.pid != nil {
+	if c.pidOK {
+		if c.pid == nil {
+			c.pid = c.pidN
+		}
 		ev.Put("process.pid", c.pid)
 	}
 }
@@ -359,7 +374,7 @@ func (p *syslogParser) parse3164(line []byte, ev *event.Event) error {
 	}
 	if len(rest) > 0 {
 		p.hdr.msg = lineString(ev, line, rest)
-		ev.Put("message", p.hdr.msg)
+		ev.PutString("message", p.hdr.msg)
 	}
 	return nil
 }
