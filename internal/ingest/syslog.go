@@ -359,6 +359,10 @@ func (s *SyslogServer) parseBatch(kind string, b *connBatch) error {
 		s.in.parseError(kind, &b.e.src, err)
 		return err
 	}
+	clock, clocked := p.(normalize.Clocked)
+	if clocked { // the clock once per batch, not per line
+		clock.SetNow(s.in.opts.Now())
+	}
 	n, start := 0, 0
 	for _, end := range b.offs {
 		frame := b.frames[start:end]
@@ -372,6 +376,9 @@ func (s *SyslogServer) parseBatch(kind string, b *connBatch) error {
 			continue
 		}
 		n++
+	}
+	if clocked {
+		clock.SetNow(time.Time{}) // before another goroutine may take p
 	}
 	b.e.release(p)
 	src := &b.e.src

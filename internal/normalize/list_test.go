@@ -106,3 +106,28 @@ func checkListParity(t *testing.T, lines [][]byte) {
 		}
 	}
 }
+
+// TestSyslogSetNow: a parser's clock can be fixed for a batch and restored.
+func TestSyslogSetNow(t *testing.T) {
+	p, _ := New("syslog", fixedNow(2026, 6, 1))
+	c, ok := p.(Clocked)
+	if !ok {
+		t.Fatal("the syslog parser does not implement Clocked")
+	}
+	line := []byte("<38>Jun 2 10:00:00 h app: x")
+	year := func() int {
+		var ev event.Event
+		if err := p.Parse(line, &ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev.Observed.Year()
+	}
+	c.SetNow(time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC))
+	if y := year(); y != 2031 {
+		t.Fatalf("year %d with the clock fixed at 2031", y)
+	}
+	c.SetNow(time.Time{})
+	if y := year(); y != 2026 {
+		t.Fatalf("year %d after the clock was restored, want Options.Now's 2026", y)
+	}
+}

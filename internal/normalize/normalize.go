@@ -91,6 +91,14 @@ type Options struct {
 	ListFields bool
 }
 
+// Clocked is implemented by parsers that read the clock for every record
+// (the RFC 3164 parser infers missing years from it). SetNow fixes the time
+// they take as now until SetNow(time.Time{}) restores Options.Now: a caller
+// parsing a batch of records received together reads the clock once.
+type Clocked interface {
+	SetNow(now time.Time)
+}
+
 // listFormats are the formats whose parsers build event.Event.List when
 // Options.ListFields asks (their sub-parsers, such as CEF inside syslog,
 // may still move the fields to a map with FieldMap).

@@ -34,7 +34,11 @@ type syslogParser struct {
 	cef   *cefParser
 	hdr   hdrCache
 	slab  strSlab
+	now   time.Time // SetNow's time, zero for Options.Now
 }
+
+// SetNow implements Clocked.
+func (p *syslogParser) SetNow(now time.Time) { p.now = now }
 
 // boxed is one header value already converted to a field value.
 type boxed struct {
@@ -496,7 +500,11 @@ func (p *syslogParser) parseTime3164(s []byte) (time.Time, int, bool) {
 		}
 		return t, i, true
 	}
-	now := p.opts.now().In(loc)
+	now := p.now
+	if now.IsZero() {
+		now = p.opts.now()
+	}
+	now = now.In(loc)
 	// The year closest to now: this year's date when it is within 150
 	// days of now (any other year's is over 200 days away), else the
 	// nearest of the previous, current and next years' dates.
