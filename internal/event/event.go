@@ -126,10 +126,10 @@ func sameValue(a, b any) bool {
 }
 
 // UseList empties the event's fields and keeps the next ones in List,
-// reusing its storage.
+// reusing its storage (not cleared: the next event's fields overwrite it,
+// so a list keeps at most its own capacity of older values reachable).
 func (e *Event) UseList() {
 	e.Fields = nil
-	clear(e.List.KV)
 	e.List.KV, e.List.on, e.List.seen = e.List.KV[:0], true, 0
 }
 
@@ -224,7 +224,8 @@ func (e *Event) Set(field string, v any) {
 // Put stores a field, replacing its value if it is there.
 func (e *Event) Put(field string, v any) {
 	if e.List.on {
-		*e.List.slot(field) = Field{Key: field, Value: v}
+		f := e.List.slot(field)
+		f.Kind, f.Value, f.Str = KindAny, v, ""
 		return
 	}
 	if e.Fields == nil {
@@ -236,7 +237,8 @@ func (e *Event) Put(field string, v any) {
 // PutString stores a string field (even an empty one), unboxed in a list.
 func (e *Event) PutString(field, v string) {
 	if e.List.on {
-		*e.List.slot(field) = Field{Key: field, Kind: KindString, Str: v}
+		f := e.List.slot(field)
+		f.Kind, f.Value, f.Str = KindString, nil, v
 		return
 	}
 	e.Put(field, v)
@@ -252,20 +254,29 @@ func (e *Event) SetString(field, v string) {
 // PutInt stores an integer field, unboxed in a list.
 func (e *Event) PutInt(field string, v int64) {
 	if e.List.on {
-		*e.List.slot(field) = Field{Key: field, Kind: KindInt, Int: v}
+		f := e.List.slot(field)
+		f.Kind, f.Value, f.Int = KindInt, nil, v
 		return
 	}
 	e.Put(field, v)
 }
 
-// slot returns the field of key in l, appended if it is not there.
+// slot returns the field of key in l, appended if it is not there. The
+// caller sets its value field by field: assigning a whole Field copies it
+// with bulk write barriers while the garbage collector runs.
 func (l *FieldList) slot(key string) *Field {
 	if i := l.index(key); i >= 0 {
 		return &l.KV[i]
 	}
-	l.KV = append(l.KV, Field{})
+	if n := len(l.KV); n < cap(l.KV) {
+		l.KV = l.KV[:n+1] // a reused slot: the setters overwrite what they use
+	} else {
+		l.KV = append(l.KV, Field{})
+	}
 	l.seen |= keyBit(key)
-	return &l.KV[len(l.KV)-1]
+	f := &l.KV[len(l.KV)-1]
+	f.Key = key
+	return f
 }
 
 // Del removes a field.

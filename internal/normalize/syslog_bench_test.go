@@ -26,23 +26,30 @@ func w1Lines(n int, rfc string) [][]byte {
 }
 
 // BenchmarkSyslogW1 is the per-frame parse of workload W1 as the syslog
-// receiver runs it: the auto-detecting "syslog" parser, raw dropped (a
-// source without KeepRaw), event slots reused in batches of 512.
+// receiver runs it: the auto-detecting "syslog" parser building lists, raw
+// kept (a source's default), event slots reused in batches of 512; and the
+// same building maps, as other callers do.
 func BenchmarkSyslogW1(b *testing.B) {
 	for _, rfc := range []string{"5424", "3164"} {
-		b.Run(rfc, func(b *testing.B) {
-			lines := w1Lines(4096, rfc)
-			p, _ := New("syslog", Options{DropRaw: true})
-			evs := make([]event.Event, 512)
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if err := p.Parse(lines[i%len(lines)], &evs[i%len(evs)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
+		for _, list := range []bool{true, false} {
+			name := rfc + "/list"
+			if !list {
+				name = rfc + "/map"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				lines := w1Lines(4096, rfc)
+				p, _ := New("syslog", Options{ListFields: list})
+				evs := make([]event.Event, 512)
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if err := p.Parse(lines[i%len(lines)], &evs[i%len(evs)]); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
 	}
 }
 
