@@ -26,7 +26,10 @@ echo "Ingestion benchmarks on $(nproc) CPUs ($(uname -m)), median of 3 runs"
 awk '
 /^Benchmark/ {
   name = $1; sub(/-[0-9]+$/, "", name)
-  for (i = 3; i < NF; i++) if ($(i+1) ~ /^(msgs\/s|events\/s|MB-rss)$/) { unit[name] = $(i+1); vals[name] = vals[name] " " $i }
+  for (i = 3; i < NF; i++) {
+    if ($(i+1) ~ /^(msgs\/s|events\/s|MB-rss)$/) { unit[name] = $(i+1); vals[name] = vals[name] " " $i }
+    if ($(i+1) == "cpu-ns/msg") { k = name " CPU"; unit[k] = $(i+1); vals[k] = vals[k] " " $i }
+  }
 }
 function median(s,   a, n, i, j, t) {
   n = split(s, a, " ")
@@ -37,7 +40,7 @@ END {
   printf "%-36s %14s  %s\n", "benchmark", "median", "unit"
   for (k in vals) { m[k] = median(vals[k]); printf "%-36s %14.1f  %s\n", k, m[k], unit[k] | "sort" }
   close("sort")
-  for (r in m) if (r ~ /W1SyslogTCP\//) {
+  for (r in m) if (r ~ /W1SyslogTCP\/[0-9]+$/) {
     rfc = r; sub(/.*\//, "", rfc); peer = "BenchmarkW1Rsyslog/" rfc
     if (peer in m && m[peer] > 0) printf "W1 RFC %s: Vedetta / rsyslog = %.2fx (target >= 1.0x)\n", rfc, m[r] / m[peer]
   }
