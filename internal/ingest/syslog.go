@@ -363,12 +363,21 @@ func (s *SyslogServer) parseBatch(kind string, b *connBatch) error {
 	if clocked { // the clock once per batch, not per line
 		clock.SetNow(s.in.opts.Now())
 	}
+	// The raw lines of a source that keeps them are cut from one string
+	// (one allocation per batch, not per line; see normalize.Parser).
+	var raws string
+	if b.e.src.KeepRaw {
+		raws = string(b.frames)
+	}
 	n, start := 0, 0
 	for _, end := range b.offs {
 		frame := b.frames[start:end]
-		start = end
 		ev := &b.evs[n]
 		ev.ID = "" // a reused slot: Prepare gives it a new id
+		if raws != "" {
+			ev.Raw = raws[start:end]
+		}
+		start = end
 		if perr := p.Parse(frame, ev); perr != nil {
 			if !errors.Is(perr, normalize.ErrNoEvent) {
 				s.in.parseError(kind, &b.e.src, perr)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -129,5 +130,24 @@ func TestSyslogSetNow(t *testing.T) {
 	c.SetNow(time.Time{})
 	if y := year(); y != 2026 {
 		t.Fatalf("year %d after the clock was restored, want Options.Now's 2026", y)
+	}
+}
+
+// TestParseKeepsPresetRaw: a Raw that already holds the line is kept (no
+// copy); any other is replaced by the line.
+func TestParseKeepsPresetRaw(t *testing.T) {
+	p, _ := New("syslog", Options{ListFields: true})
+	line := []byte("<38>Nov 24 10:00:00 h sshd[1]: Failed password for root from 10.0.0.1 port 22 ssh2")
+	batch := "xx" + string(line) + "yy"
+	ev := event.Event{Raw: batch[2 : 2+len(line)]}
+	if err := p.Parse(line, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if unsafe.StringData(ev.Raw) != unsafe.StringData(batch[2:]) {
+		t.Fatal("the preset raw was copied")
+	}
+	ev.Raw = "something else of another length"
+	if err := p.Parse(line, &ev); err != nil || ev.Raw != string(line) {
+		t.Fatalf("raw %q, %v", ev.Raw, err)
 	}
 }

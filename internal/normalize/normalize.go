@@ -61,7 +61,10 @@ var ErrUnknownFormat = errors.New("unknown format")
 type Parser interface {
 	// Name returns the format name the parser was built for.
 	Name() string
-	// Parse fills ev from line. On error ev is left without fields.
+	// Parse fills ev from line. On error ev is left without fields. When
+	// the raw record is kept and ev.Raw already holds exactly line's bytes,
+	// that string is kept rather than copied (a caller parsing a batch can
+	// slice every record's raw text from one string).
 	Parse(line []byte, ev *event.Event) error
 }
 
@@ -183,7 +186,7 @@ func begin(ev *event.Event, line []byte, o Options) {
 	ev.Category = ""
 	if o.DropRaw {
 		ev.Raw = ""
-	} else {
+	} else if ev.Raw != string(line) { // no copy when the caller set it (Parser.Parse)
 		ev.Raw = string(line)
 	}
 }
