@@ -284,7 +284,7 @@ func UnmarshalEvent(data []byte, ev *event.Event) error {
 
 // PackLimits bounds the events packed into one bus message.
 type PackLimits struct {
-	MaxEvents int // most events per message (default 64)
+	MaxEvents int // most events per message (default 256; 64 before compression, when bytes dominated)
 	MaxBytes  int // a message is closed once it reaches this size, before compression (default 256 KiB)
 	// Plain stores messages as NDJSON; by default a message of at least
 	// compressMin bytes is compressed (CompressMessages).
@@ -293,7 +293,7 @@ type PackLimits struct {
 
 func (l PackLimits) withDefaults() PackLimits {
 	if l.MaxEvents <= 0 {
-		l.MaxEvents = 64
+		l.MaxEvents = 256
 	}
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = 256 << 10

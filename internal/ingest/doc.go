@@ -29,7 +29,7 @@
 // source ids and the time of receipt, encodes it (MarshalEvent, JSON of
 // event.Event) and publishes the batch on bus.EventSubject(tenant, source),
 // packed into messages of several events (AppendMessages: one event a
-// line, up to Options.Pack, by default 64 events or 256 KiB; one JetStream
+// line, up to Options.Pack, by default 256 events or 256 KiB; one JetStream
 // message per event capped W1 syslog TCP at about 59,000 msgs/s and W4
 // HTTP NDJSON at about 40,000 events/s on a 2-CPU machine; see
 // BENCHMARKS.md). A message of 2 KiB or more is stored S2-compressed

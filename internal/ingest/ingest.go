@@ -84,7 +84,7 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Pack bounds how many events Submit packs into one bus message
-	// (defaults: 64 events, 256 KiB).
+	// (defaults: 256 events, 256 KiB).
 	Pack PackLimits
 }
 

@@ -38,7 +38,7 @@ func TestAppendMessagesRoundTrip(t *testing.T) {
 	}{
 		{"one event", 1, "", PackLimits{}, []int{1}},
 		{"by count", 10, "", PackLimits{MaxEvents: 4}, []int{4, 4, 2}},
-		{"default count", 130, "", PackLimits{}, []int{64, 64, 2}},
+		{"default count", 300, "", PackLimits{}, []int{256, 44}},
 		{"by bytes", 5, big, PackLimits{MaxBytes: 2500}, []int{2, 2, 1}},
 		{"event over the bytes alone", 3, big, PackLimits{MaxBytes: 100}, []int{1, 1, 1}},
 	}
