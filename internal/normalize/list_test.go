@@ -72,10 +72,41 @@ func TestSyslogListFields(t *testing.T) {
 	})
 }
 
+// TestWebListFields: the web log parsers building lists give the same
+// events as building maps, on real access and error logs.
+func TestWebListFields(t *testing.T) {
+	web := [][]byte{benchAccess,
+		[]byte(`127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326`),
+		[]byte(`[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6`),
+		[]byte(`2026/11/24 10:00:00 [error] 1234#0: *5 open() "/var/www/x" failed (2: No such file or directory), client: 203.0.113.9, server: comune.example, request: "GET /x HTTP/1.1", host: "comune.example"`),
+		[]byte("#Fields: date time c-ip cs-username cs-method cs-uri-stem sc-status sc-bytes cs-version cs-host"),
+		[]byte(`2026-11-24 10:00:02 198.51.100.4 CONTOSO\bob POST /ecp/ 500 1234 HTTP/1.1 mail.comune.example`),
+		[]byte("garbage"), nil,
+	}
+	formats := []string{"access", "apache_error", "nginx_error", "iis"}
+	t.Run("lines", func(t *testing.T) { checkListParityOf(t, formats, web) })
+	t.Run("corpora", func(t *testing.T) {
+		var ll [][]byte
+		for _, f := range []string{"web-access-logs/apache_logs/apache_logs", "loghub/Apache/Apache_2k.log"} {
+			in, err := os.ReadFile(filepath.Join(testenv.SharedData(t, filepath.Dir(f)), filepath.Base(f)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ll = append(ll, bytes.Split(bytes.TrimRight(in, "\n"), []byte("\n"))...)
+		}
+		checkListParityOf(t, formats, ll)
+	})
+}
+
 func checkListParity(t *testing.T, lines [][]byte) {
 	t.Helper()
+	checkListParityOf(t, []string{"syslog", "syslog5424", "syslog3164"}, lines)
+}
+
+func checkListParityOf(t *testing.T, formats []string, lines [][]byte) {
+	t.Helper()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	for _, format := range []string{"syslog", "syslog5424", "syslog3164"} {
+	for _, format := range formats {
 		o := Options{Now: func() time.Time { return now }}
 		byMap, _ := New(format, o)
 		o.ListFields = true
@@ -94,7 +125,7 @@ func checkListParity(t *testing.T, lines [][]byte) {
 				}
 				continue
 			}
-			if !reused.Listed() && format != "syslog" {
+			if !reused.Listed() {
 				t.Fatalf("%s: fields not in a list", format)
 			}
 			got := reused

@@ -105,7 +105,8 @@ type Clocked interface {
 // listFormats are the formats whose parsers build event.Event.List when
 // Options.ListFields asks (their sub-parsers, such as CEF inside syslog,
 // may still move the fields to a map with FieldMap).
-var listFormats = map[string]bool{"syslog": true, "syslog5424": true, "syslog3164": true}
+var listFormats = map[string]bool{"syslog": true, "syslog5424": true, "syslog3164": true,
+	"access": true, "apache_error": true, "nginx_error": true, "iis": true}
 
 func (o Options) now() time.Time {
 	if o.Now != nil {

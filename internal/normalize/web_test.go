@@ -351,16 +351,27 @@ func FuzzWeb(f *testing.F) {
 		for _, format := range []string{"access", "apache_error", "nginx_error", "iis"} {
 			p, _ := New(format, Options{})
 			var ev event.Event
-			if err := p.Parse([]byte(in), &ev); err != nil {
+			err := p.Parse([]byte(in), &ev)
+			// Building a list gives the same outcome as building a map.
+			lp, _ := New(format, Options{ListFields: true})
+			var lev event.Event
+			lerr := lp.Parse([]byte(in), &lev)
+			if (err == nil) != (lerr == nil) {
+				t.Fatalf("%s: error %v, building a list %v", format, err, lerr)
+			}
+			if err != nil {
 				if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrNoEvent) {
 					t.Fatalf("%s: %v", format, err)
 				}
-				if len(ev.Fields) != 0 {
+				if len(ev.Fields) != 0 || lev.Len() != 0 {
 					t.Fatalf("%s: fields after error", format)
 				}
 				continue
 			}
 			checkValueTypes(t, &ev)
+			if diff := cmp.Diff(ev.Fields, lev.FieldMap()); diff != "" {
+				t.Fatalf("%s %q (-map +list):\n%s", format, in, diff)
+			}
 		}
 	})
 }
