@@ -35,7 +35,8 @@ func AppendEvent(b []byte, ev *event.Event) []byte { return appendEvent(b, ev, n
 // strings that share their bytes compare in constant time. The memo holds
 // the strings it compares, so it is never fooled by reused memory.
 type fieldMemo struct {
-	tenant, source string    // the last tenant and source ids, known plain (else "")
+	tenant, source string    // the last tenant and source ids
+	plainT, plainS bool      // and whether they needed no escaping
 	recv           time.Time // the last Received time, encoded in recvEnc[:recvN]
 	recvEnc        [40]byte
 	recvN          int
@@ -45,34 +46,26 @@ type fieldMemo struct {
 	plainV         [48]bool
 }
 
-// appendPlain appends s as a JSON string; *last is the previous value
-// written in its place when that needed no escaping, else "".
-func (m *fieldMemo) appendPlain(b []byte, last *string, s string) []byte {
-	if s != *last || s == "" {
-		if event.PlainJSONRun(s, 0) != len(s) {
-			*last = ""
-			return event.AppendJSONString(b, s)
-		}
-		*last = s
+// appendMemo appends s as a JSON string; *last and *plain remember the
+// string written in its place before and whether it needed no escaping.
+func appendMemo(b []byte, last *string, plain *bool, s string) []byte {
+	if !*plain || *last != s {
+		*last, *plain = s, event.PlainJSONRun(s, 0) == len(s)
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	if *plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return event.AppendJSONString(b, s)
 }
 
 // appendKey appends the field name k at position i as a JSON string.
 func (m *fieldMemo) appendKey(b []byte, i int, k string) []byte {
-	if i < len(m.keys) {
-		if !m.plainK[i] || m.keys[i] != k {
-			m.keys[i], m.plainK[i] = k, event.PlainJSONRun(k, 0) == len(k)
-		}
-		if m.plainK[i] {
-			b = append(b, '"')
-			b = append(b, k...)
-			return append(b, '"')
-		}
+	if i >= len(m.keys) {
+		return event.AppendJSONString(b, k)
 	}
-	return event.AppendJSONString(b, k)
+	return appendMemo(b, &m.keys[i], &m.plainK[i], k)
 }
 
 // appendValue appends the value v of position i.
@@ -89,15 +82,7 @@ func (m *fieldMemo) appendString(b []byte, i int, s string) []byte {
 	if i >= len(m.vals) {
 		return event.AppendJSONString(b, s)
 	}
-	if !m.plainV[i] || m.vals[i] != s {
-		m.vals[i], m.plainV[i] = s, event.PlainJSONRun(s, 0) == len(s)
-	}
-	if m.plainV[i] {
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	return event.AppendJSONString(b, s)
+	return appendMemo(b, &m.vals[i], &m.plainV[i], s)
 }
 
 func appendEvent(b []byte, ev *event.Event, memo *fieldMemo) []byte {
@@ -105,13 +90,13 @@ func appendEvent(b []byte, ev *event.Event, memo *fieldMemo) []byte {
 	b = event.AppendJSONString(b, ev.ID)
 	b = append(b, `,"tenant_id":`...)
 	if memo != nil {
-		b = memo.appendPlain(b, &memo.tenant, ev.TenantID)
+		b = appendMemo(b, &memo.tenant, &memo.plainT, ev.TenantID)
 	} else {
 		b = event.AppendJSONString(b, ev.TenantID)
 	}
 	b = append(b, `,"source_id":`...)
 	if memo != nil {
-		b = memo.appendPlain(b, &memo.source, ev.SourceID)
+		b = appendMemo(b, &memo.source, &memo.plainS, ev.SourceID)
 	} else {
 		b = event.AppendJSONString(b, ev.SourceID)
 	}
