@@ -60,31 +60,6 @@ func appendMemo(b []byte, last *string, plain *bool, s string) []byte {
 	return event.AppendJSONString(b, s)
 }
 
-// appendKey appends the field name k at position i as a JSON string.
-func (m *fieldMemo) appendKey(b []byte, i int, k string) []byte {
-	if i >= len(m.keys) {
-		return event.AppendJSONString(b, k)
-	}
-	return appendMemo(b, &m.keys[i], &m.plainK[i], k)
-}
-
-// appendValue appends the value v of position i.
-func (m *fieldMemo) appendValue(b []byte, i int, v any) []byte {
-	s, ok := v.(string)
-	if !ok {
-		return appendValue(b, v)
-	}
-	return m.appendString(b, i, s)
-}
-
-// appendString appends the string value s of position i.
-func (m *fieldMemo) appendString(b []byte, i int, s string) []byte {
-	if i >= len(m.vals) {
-		return event.AppendJSONString(b, s)
-	}
-	return appendMemo(b, &m.vals[i], &m.plainV[i], s)
-}
-
 func appendEvent(b []byte, ev *event.Event, memo *fieldMemo) []byte {
 	b = append(b, `{"id":`...)
 	b = event.AppendJSONString(b, ev.ID)
@@ -122,21 +97,34 @@ func appendEvent(b []byte, ev *event.Event, memo *fieldMemo) []byte {
 	b = append(b, `,"fields":{`...)
 	if ev.Listed() {
 		if memo == nil {
-			memo = new(fieldMemo) // on the stack: the methods keep no reference
+			memo = new(fieldMemo) // on the stack: nothing keeps a reference
 		}
-		for i, f := range ev.List.KV {
+		kv := ev.List.KV
+		for i := range kv {
+			f := &kv[i]
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = memo.appendKey(b, i, f.Key)
+			memoed := i < len(memo.keys) // past the memo: scanned as usual
+			if memoed {
+				b = appendMemo(b, &memo.keys[i], &memo.plainK[i], f.Key)
+			} else {
+				b = event.AppendJSONString(b, f.Key)
+			}
 			b = append(b, ':')
-			switch f.Kind {
-			case event.KindString:
-				b = memo.appendString(b, i, f.Str)
-			case event.KindInt:
+			str, isStr := f.Str, f.Kind == event.KindString
+			if f.Kind == event.KindAny {
+				str, isStr = f.Value.(string)
+			}
+			switch {
+			case isStr && memoed:
+				b = appendMemo(b, &memo.vals[i], &memo.plainV[i], str)
+			case isStr:
+				b = event.AppendJSONString(b, str)
+			case f.Kind == event.KindInt:
 				b = strconv.AppendInt(b, f.Int, 10)
 			default:
-				b = memo.appendValue(b, i, f.Value)
+				b = appendValue(b, f.Value)
 			}
 		}
 	} else {

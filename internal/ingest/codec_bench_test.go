@@ -52,7 +52,7 @@ func realEvents(tb testing.TB, kind string, n int) []event.Event {
 	default:
 		tb.Fatalf("unknown kind %q", kind)
 	}
-	p, err := normalize.New(format, normalize.Options{})
+	p, err := normalize.New(format, normalize.Options{ListFields: true}) // as the receivers parse
 	if err != nil {
 		tb.Fatal(err)
 	}
