@@ -76,3 +76,36 @@ func BenchmarkSyslogReadBatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkW1ParsePrepare is the CPU of W1 between the socket and the bus:
+// batches of 512 W1 frames parsed (parseBatch: field lists, raw lines kept
+// and cut from one string, the clock read once) and prepared (ids,
+// encoding, compression), without the network or JetStream. b.N frames;
+// repeatable under callgrind.
+func BenchmarkW1ParsePrepare(b *testing.B) {
+	for _, rfc := range []string{"5424", "3164"} {
+		b.Run(rfc, func(b *testing.B) {
+			e := benchEnv(b)
+			src := e.srcs.add(store.Source{TenantID: "t", Kind: store.SourceSyslogTCP, Match: "127.0.0.1", Format: "syslog", Enabled: true, KeepRaw: true})
+			if err := e.in.Reload(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			ent := e.in.reg.get(src.ID)
+			s := NewSyslogServer(e.in, SyslogOptions{})
+			s.ctx = b.Context()
+			lines := syslogLines(s.opts.BatchSize, rfc)
+			batch := &connBatch{evs: make([]event.Event, s.opts.BatchSize)}
+			b.ReportAllocs()
+			for n := 0; n < b.N; n += len(lines) {
+				batch.reset(ent)
+				for _, l := range lines {
+					batch.frames = append(batch.frames, l...)
+					batch.offs = append(batch.offs, len(batch.frames))
+				}
+				if err := s.parseBatch(store.SourceSyslogTCP, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
