@@ -32,11 +32,13 @@ const (
 // An event being built on the ingestion path may hold its fields in List
 // instead, in the order they were set, with Fields nil (UseList): building
 // and encoding an ordered list costs about a third of a map's insertions
-// and iteration, which is most of the CPU of a syslog line (see
+// and iteration, which were a quarter of a syslog line's CPU (see
 // BENCHMARKS.md, W1). Only producers see such events: the ingestion
 // encoder writes either form, and every consumer decodes events from the
 // bus with Fields set. Get, String, Set, Put, Del, Len and All work on
-// either form; FieldMap turns a list into Fields.
+// either form; FieldMap turns a list into Fields. A list's values may share
+// memory with other events (a parser's templates, one string holding a
+// batch's raw lines): such an event is encoded, not modified.
 type Event struct {
 	ID       string         `json:"id"`        // UUIDv7, time-ordered
 	TenantID string         `json:"tenant_id"` // owning tenant
