@@ -363,12 +363,10 @@ func (s *SyslogServer) parseBatch(kind string, b *connBatch) error {
 	if clocked { // the clock once per batch, not per line
 		clock.SetNow(s.in.opts.Now())
 	}
-	// The raw lines of a source that keeps them are cut from one string
-	// (one allocation per batch, not per line; see normalize.Parser).
-	var raws string
-	if b.e.src.KeepRaw {
-		raws = string(b.frames)
-	}
+	// The records' raw texts are cut from one string (one allocation per
+	// batch, not per line; see normalize.Parser); the parser cuts the
+	// message and other fields from it and drops it if the source does.
+	raws := string(b.frames)
 	n, start := 0, 0
 	for _, end := range b.offs {
 		frame := b.frames[start:end]

@@ -107,33 +107,37 @@ func checkListParityOf(t *testing.T, formats []string, lines [][]byte) {
 	t.Helper()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	for _, format := range formats {
-		o := Options{Now: func() time.Time { return now }}
-		byMap, _ := New(format, o)
-		o.ListFields = true
-		byList, _ := New(format, o)
-		var reused event.Event
-		for _, line := range lines {
-			var want event.Event
-			werr := byMap.Parse(line, &want)
-			gerr := byList.Parse(line, &reused)
-			if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
-				t.Fatalf("%s %q: error %v, with a map %v", format, line, gerr, werr)
-			}
-			if werr != nil {
-				if reused.Len() != 0 {
-					t.Fatalf("%s %q: %d fields left after error", format, line, reused.Len())
+		for _, drop := range []bool{false, true} {
+			o := Options{Now: func() time.Time { return now }, DropRaw: drop}
+			byMap, _ := New(format, o)
+			o.ListFields = true
+			byList, _ := New(format, o)
+			var reused event.Event
+			for _, line := range lines {
+				var want event.Event
+				werr := byMap.Parse(line, &want)
+				// The receivers preset the raw text (kept or not).
+				reused.Raw = string(line)
+				gerr := byList.Parse(line, &reused)
+				if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+					t.Fatalf("%s drop=%v %q: error %v, with a map %v", format, drop, line, gerr, werr)
 				}
-				continue
-			}
-			if !reused.Listed() {
-				t.Fatalf("%s: fields not in a list", format)
-			}
-			got := reused
-			got.List = event.FieldList{}
-			got.Fields = reused.FieldMap()
-			reused.UseList()
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Fatalf("%s %q: (-map +list):\n%s", format, line, diff)
+				if werr != nil {
+					if reused.Len() != 0 {
+						t.Fatalf("%s %q: %d fields left after error", format, line, reused.Len())
+					}
+					continue
+				}
+				if !reused.Listed() {
+					t.Fatalf("%s: fields not in a list", format)
+				}
+				got := reused
+				got.List = event.FieldList{}
+				got.Fields = reused.FieldMap()
+				reused.UseList()
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("%s drop=%v %q: (-map +list):\n%s", format, drop, line, diff)
+				}
 			}
 		}
 	}
@@ -180,5 +184,16 @@ func TestParseKeepsPresetRaw(t *testing.T) {
 	ev.Raw = "something else of another length"
 	if err := p.Parse(line, &ev); err != nil || ev.Raw != string(line) {
 		t.Fatalf("raw %q, %v", ev.Raw, err)
+	}
+	// A source that drops raw: the preset text serves the message, then goes.
+	dp, _ := New("syslog", Options{ListFields: true, DropRaw: true})
+	ev = event.Event{Raw: batch[2 : 2+len(line)]}
+	if err := dp.Parse(line, &ev); err != nil || ev.Raw != "" {
+		t.Fatalf("raw %q kept by a source that drops it, %v", ev.Raw, err)
+	}
+	msg := ev.String("message")
+	if p := uintptr(unsafe.Pointer(unsafe.StringData(msg))); msg == "" || p < uintptr(unsafe.Pointer(unsafe.StringData(batch))) ||
+		p >= uintptr(unsafe.Pointer(unsafe.StringData(batch)))+uintptr(len(batch)) {
+		t.Fatalf("message %q copied rather than cut from the preset text", msg)
 	}
 }

@@ -152,7 +152,18 @@ func newSyslog(name string, o Options, mode syslogMode) *syslogParser {
 func (p *syslogParser) Name() string { return p.name }
 
 func (p *syslogParser) Parse(line []byte, ev *event.Event) error {
+	// A raw text the caller preset (see Parser) serves the message and
+	// other substrings even when the source drops raw: it is cleared
+	// once the fields are cut from it.
+	preset := ""
+	if p.opts.DropRaw && ev.Raw != "" && ev.Raw == string(line) {
+		preset = ev.Raw
+	}
 	begin(ev, line, p.opts)
+	if preset != "" {
+		ev.Raw = preset
+		defer func() { ev.Raw = "" }()
+	}
 	p.hdr.reset()
 	var err error
 	switch p.mode {
