@@ -250,18 +250,24 @@ func UnmarshalEvent(data []byte, ev *event.Event) error {
 	return nil
 }
 
-// A bus message on bus.StreamEvents holds one or more events, one
-// MarshalEvent encoding a line, separated by '\n' (NDJSON; the encoding
-// never contains a raw newline). A message of one event is exactly
-// MarshalEvent's output, so messages written before packing still decode.
+// A bus message on bus.StreamEvents holds one or more events, in the
+// binary encoding (binary.go) or, as written before it, one MarshalEvent
+// encoding a line, separated by '\n' (NDJSON; the encoding never contains
+// a raw newline; a message of one event is exactly MarshalEvent's output).
+// Either may be compressed (CompressMessages). DecodeMessage reads all of
+// them.
 
 // PackLimits bounds the events packed into one bus message.
 type PackLimits struct {
 	MaxEvents int // most events per message (default 256; 64 before compression, when bytes dominated)
 	MaxBytes  int // a message is closed once it reaches this size, before compression (default 256 KiB)
-	// Plain stores messages as NDJSON; by default a message of at least
+	// Plain leaves messages uncompressed; by default a message of at least
 	// compressMin bytes is compressed (CompressMessages).
 	Plain bool
+	// NDJSON encodes events as JSON lines (MarshalEvent), the format before
+	// the binary one (binaryMagic), which DecodeMessage reads as well: for
+	// comparisons and tests.
+	NDJSON bool
 }
 
 func (l PackLimits) withDefaults() PackLimits {
@@ -283,6 +289,9 @@ func (l PackLimits) withDefaults() PackLimits {
 // same events again with the same limits deduplicates at the bus.
 func AppendMessages(msgs []bus.Msg, buf []byte, subject string, evs []event.Event, lim PackLimits) ([]bus.Msg, []byte) {
 	lim = lim.withDefaults()
+	if !lim.NDJSON {
+		return appendBinaryMessages(msgs, buf, subject, evs, lim)
+	}
 	var memo fieldMemo
 	for start := 0; start < len(evs); {
 		off := len(buf)
@@ -415,6 +424,9 @@ func DecodeMessage(dst []event.Event, data []byte) ([]event.Event, error) {
 	data, d.zbuf, err = Decompress(data, d.zbuf)
 	if err != nil {
 		return dst, err
+	}
+	if isBinary(data) {
+		return d.binaryEvents(dst, data)
 	}
 	for line := 1; len(data) > 0; line++ {
 		var l []byte

@@ -87,44 +87,54 @@ func reportPerEvent(b *testing.B, n int, cpu time.Duration) {
 // messages of 64 real events (ns/op is per message; see ns/event).
 func BenchmarkDecodeMessage(b *testing.B) {
 	for _, kind := range []string{"syslog", "windows"} {
-		b.Run(kind, func(b *testing.B) {
-			evs := realEvents(b, kind, 64)
-			msgs, _ := AppendMessages(nil, nil, "s", evs, PackLimits{MaxBytes: 1 << 30})
-			if len(msgs) != 1 {
-				b.Fatalf("%d messages", len(msgs))
-			}
-			data := msgs[0].Data
-			dst := make([]event.Event, 0, 64)
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			cpu := processCPU()
-			for b.Loop() {
-				var err error
-				if dst, err = DecodeMessage(dst[:0], data); err != nil {
-					b.Fatal(err)
+		for _, enc := range encodings {
+			b.Run(kind+"/"+enc.name, func(b *testing.B) {
+				evs := realEvents(b, kind, 64)
+				msgs, _ := AppendMessages(nil, nil, "s", evs, PackLimits{MaxBytes: 1 << 30, NDJSON: enc.ndjson})
+				if len(msgs) != 1 {
+					b.Fatalf("%d messages", len(msgs))
 				}
-			}
-			reportPerEvent(b, b.N*len(evs), cpu)
-		})
+				data := msgs[0].Data
+				dst := make([]event.Event, 0, 64)
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				cpu := processCPU()
+				for b.Loop() {
+					var err error
+					if dst, err = DecodeMessage(dst[:0], data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportPerEvent(b, b.N*len(evs), cpu)
+			})
+		}
 	}
 }
+
+// encodings are the two encodings of bus messages, for benchmarks.
+var encodings = []struct {
+	name   string
+	ndjson bool
+}{{"binary", false}, {"json", true}}
 
 // BenchmarkAppendMessages measures the producers' encoding of 512 real
 // events into packed messages (ns/op is per batch; see ns/event).
 func BenchmarkAppendMessages(b *testing.B) {
 	for _, kind := range []string{"syslog", "windows"} {
-		b.Run(kind, func(b *testing.B) {
-			evs := realEvents(b, kind, 512)
-			var msgs []bus.Msg
-			var buf []byte
-			b.ReportAllocs()
-			cpu := processCPU()
-			for b.Loop() {
-				msgs, buf = AppendMessages(msgs[:0], buf[:0], "s", evs, PackLimits{})
-			}
-			reportPerEvent(b, b.N*len(evs), cpu)
-			b.SetBytes(int64(len(buf)))
-		})
+		for _, enc := range encodings {
+			b.Run(kind+"/"+enc.name, func(b *testing.B) {
+				evs := realEvents(b, kind, 512)
+				var msgs []bus.Msg
+				var buf []byte
+				b.ReportAllocs()
+				cpu := processCPU()
+				for b.Loop() {
+					msgs, buf = AppendMessages(msgs[:0], buf[:0], "s", evs, PackLimits{NDJSON: enc.ndjson})
+				}
+				reportPerEvent(b, b.N*len(evs), cpu)
+				b.SetBytes(int64(len(buf)))
+			})
+		}
 	}
 }
 

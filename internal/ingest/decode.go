@@ -40,6 +40,7 @@ type decoder struct {
 	keys    stringCache // field names
 	values  stringCache // short string values
 	zbuf    []byte      // a compressed message, decompressed
+	bin     binDec      // the slots of a binary message
 }
 
 // A stringCache is two-way set-associative: a string (≤ cacheMaxLen bytes)

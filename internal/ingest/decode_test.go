@@ -174,7 +174,7 @@ func TestDecodeMessageMatchesOracle(t *testing.T) {
 			if len(evs) == 0 {
 				t.Fatal("no events")
 			}
-			msgs, _ := AppendMessages(nil, nil, "s", evs, PackLimits{})
+			msgs, _ := AppendMessages(nil, nil, "s", evs, PackLimits{NDJSON: true})
 			var got, want []event.Event
 			for i, m := range msgs {
 				var err error
@@ -187,6 +187,21 @@ func TestDecodeMessageMatchesOracle(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Fatalf("(-oracle +decoder):\n%s", diff)
+			}
+			// The binary encoding decodes to the same events as JSON.
+			bin, _ := AppendMessages(nil, nil, "s", evs, PackLimits{})
+			var gotBin []event.Event
+			for i, m := range bin {
+				if !isBinary(m.Data) {
+					t.Fatalf("message %d is not binary", i)
+				}
+				var err error
+				if gotBin, err = DecodeMessage(gotBin, m.Data); err != nil {
+					t.Fatalf("binary message %d: %v", i, err)
+				}
+			}
+			if diff := cmp.Diff(want, gotBin); diff != "" {
+				t.Fatalf("(-JSON +binary):\n%s", diff)
 			}
 			// Events parsed as lists come back as maps.
 			asMaps := make([]event.Event, len(evs))

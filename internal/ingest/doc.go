@@ -26,10 +26,11 @@
 // # Durability and acknowledgement
 //
 // Submit gives every event a fresh UUIDv7 id, the source's tenant and
-// source ids and the time of receipt, encodes it (MarshalEvent, JSON of
-// event.Event) and publishes the batch on bus.EventSubject(tenant, source),
-// packed into messages of several events (AppendMessages: one event a
-// line, up to Options.Pack, by default 256 events or 256 KiB; one JetStream
+// source ids and the time of receipt, encodes it and publishes the batch
+// on bus.EventSubject(tenant, source), packed into messages of several
+// events (AppendMessages, in the binary encoding of binary.go, which
+// means what the JSON of MarshalEvent means, a fifth of its size; up to
+// Options.Pack, by default 256 events or 256 KiB; one JetStream
 // message per event capped W1 syslog TCP at about 59,000 msgs/s and W4
 // HTTP NDJSON at about 40,000 events/s on a 2-CPU machine; see
 // BENCHMARKS.md). A message of 2 KiB or more is stored S2-compressed
@@ -38,8 +39,8 @@
 // encode than maps. The message id (MessageID) is the event id for a lone
 // event, else derived from all the packed ids, so a retried Submit
 // deduplicates at the bus. Every consumer decodes a message with
-// DecodeMessage, all or nothing; a message of one event is MarshalEvent's
-// output, as before packing. Submit
+// DecodeMessage, all or nothing, which also reads the NDJSON messages
+// written before the binary encoding. Submit
 // returns only when the bus has stored every message (a JetStream
 // acknowledgement). Senders are answered after
 // that: HTTP 202, MQTT PUBACK, the next read of a TCP stream, the next
