@@ -462,7 +462,11 @@ func (d *decoder) binValue(tag byte, i int) (any, error) {
 			return v, nil
 		}
 		s, err := d.binRef(h)
-		return s, err
+		if err != nil {
+			return nil, err
+		}
+		_, v := d.values.getString(s)
+		return v, nil
 	case tagInt:
 		x, n := binary.Varint(d.data[d.i:])
 		if n <= 0 {
@@ -556,7 +560,11 @@ func (d *decoder) binStr(cache *stringCache) (string, error) {
 		s, _ := cache.get(validBytes(b))
 		return s, nil
 	}
-	return d.binRef(h)
+	s, err := d.binRef(h)
+	if err == nil {
+		s, _ = cache.getString(s)
+	}
+	return s, err
 }
 
 // binSlotStr reads a str that may repeat *last (when set), and remembers

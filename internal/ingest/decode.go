@@ -7,10 +7,12 @@ import (
 	"hash/maphash"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/vedetta-sec/vedetta/internal/event"
 )
@@ -66,27 +68,43 @@ type cacheSlot struct {
 
 // get returns b as a string and boxed, from the cache when it holds it.
 func (c *stringCache) get(b []byte) (string, any) {
-	if len(b) == 0 {
-		return "", ""
-	}
 	if len(b) > cacheMaxLen {
 		s := string(b)
 		return s, s
 	}
-	h := maphash.Bytes(cacheSeed, b)
+	return c.lookup(unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// getString is get for a string that stays as it is (a part of a decoded
+// raw line): one too long for the cache is returned itself.
+func (c *stringCache) getString(s string) (string, any) {
+	if len(s) > cacheMaxLen {
+		return s, s
+	}
+	return c.lookup(s)
+}
+
+// lookup returns s (at most cacheMaxLen bytes, which may alias memory
+// that is reused: it is copied before it is kept) from the cache, or a
+// copy of it, boxed.
+func (c *stringCache) lookup(s string) (string, any) {
+	if len(s) == 0 {
+		return "", ""
+	}
+	h := maphash.String(cacheSeed, s)
 	set := h % cacheSets
 	a, o := &c.slots[2*set], &c.slots[2*set+1]
-	if a.s == string(b) {
+	if a.s == s {
 		c.old[set] = 1
 		return a.s, a.v
 	}
-	if o.s == string(b) {
+	if o.s == s {
 		c.old[set] = 0
 		return o.s, o.v
 	}
 	e := &c.slots[2*set+uint64(c.old[set])]
 	c.old[set] ^= 1
-	s := string(b)
+	s = strings.Clone(s)
 	e.s, e.v = s, s
 	return s, e.v
 }
