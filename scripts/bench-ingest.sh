@@ -35,7 +35,7 @@ awk '
 /^Benchmark/ {
   name = $1; sub(/-[0-9]+$/, "", name)
   for (i = 3; i < NF; i++) {
-    if ($(i+1) ~ /^(msgs\/s|events\/s|MB-rss)$/) { unit[name] = $(i+1); vals[name] = vals[name] " " $i }
+    if ($(i+1) ~ /^(msgs\/s|events\/s|MB-rss)$/) { unit[name] = $(i+1); vals[name] = vals[name] " " $i; runs[name, ++nrun[name]] = $i }
     if ($(i+1) == "cpu-ns/msg") { k = name " CPU"; unit[k] = $(i+1); vals[k] = vals[k] " " $i }
   }
 }
@@ -50,7 +50,11 @@ END {
   close("sort")
   for (r in m) if (r ~ /W1SyslogTCP\/[0-9]+$/) {
     rfc = r; sub(/.*\//, "", rfc); peer = "BenchmarkW1Rsyslog/" rfc
-    if (peer in m && m[peer] > 0) printf "W1 RFC %s: Vedetta / rsyslog = %.2fx (target >= 1.0x)\n", rfc, m[r] / m[peer]
+    if (peer in m && m[peer] > 0) {
+      printf "W1 RFC %s: Vedetta / rsyslog = %.2fx (target >= 1.0x); round by round:", rfc, m[r] / m[peer]
+      for (k = 1; k <= nrun[r] && k <= nrun[peer]; k++) printf " %.2fx", runs[r, k] / runs[peer, k]
+      printf "\n"
+    }
   }
   for (r in m) if (r ~ /W4HTTPWindows/) printf "W4 %s: %.0f events/s (target >= 100,000)\n", r, m[r]
   for (r in m) if (r ~ /IdleRSS/) printf "Idle RSS with 10 sources: %.1f MB (target < 256)\n", m[r]
