@@ -268,7 +268,7 @@ func (e *binEnc) str(b []byte, s string) []byte {
 // appendBinLit appends s in full, each byte of invalid UTF-8 replaced by
 // U+FFFD as the JSON encoding does.
 func appendBinLit(b []byte, s string) []byte {
-	if !isASCII(s) && !utf8.ValidString(s) {
+	if !utf8.ValidString(s) { // an ASCII fast path of its own
 		s = validUTF8(s)
 	}
 	b = binary.AppendUvarint(b, uint64(len(s))<<1|1)
